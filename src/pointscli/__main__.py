@@ -1,0 +1,5 @@
+"""Lets `python -m pointscli` run the command-line tool."""
+
+from pointscli.cli import main
+
+main()
