@@ -12,7 +12,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from pointscli.errors import InvalidInput, SchemaTooNew
+from pointscli.errors import InvalidInput, PointsError
 
 APP_NAME = "pointscli"
 BUSY_TIMEOUT_SECONDS = 30
@@ -125,7 +125,6 @@ def open_store(path: str | os.PathLike | None = None) -> Store:
 
     try:
         conn = connect(target)
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     except sqlite3.DatabaseError as error:
         raise InvalidInput(f"{target} is not a pointscli database ({error})") from None
@@ -133,7 +132,9 @@ def open_store(path: str | os.PathLike | None = None) -> Store:
 
     try:
         migrations.migrate(store)
-    except SchemaTooNew:
+        # Only once the file is known to be ours: WAL mode persists in the file.
+        conn.execute("PRAGMA journal_mode = WAL")
+    except PointsError:
         store.close()
         raise
     except sqlite3.DatabaseError as error:
