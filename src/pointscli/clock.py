@@ -94,6 +94,22 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
     return day_close(parsed, now)
 
 
+def parse_start(text: str, now: datetime | None = None) -> datetime:
+    """WHEN as the start of a range (--from): a bare day means its first moment."""
+    cleaned = str(text).strip()
+    word = cleaned.lower()
+    if word == "now":
+        return parse_when(word, now)
+    if word in ("today", "yesterday"):
+        parsed = parse_when(word, now).astimezone(local_zone()).date()
+    else:
+        parsed = _parse_day_or_moment(cleaned)
+    if isinstance(parsed, datetime):
+        return _as_utc(parsed)
+    midnight = datetime.combine(parsed, time(0), tzinfo=local_zone())
+    return midnight.astimezone(timezone.utc)
+
+
 def _parse_day_or_moment(text: str) -> date | datetime:
     """A written date (a date) or date and time (a naive or offset datetime)."""
     if not text:

@@ -82,9 +82,12 @@ def json_value(column, row: dict):
 
 def write_csv(report: Report, out) -> None:
     writer = csv.writer(out, lineterminator="\n")
+    # With "\n" line ends, csv leaves a lone "\r" unquoted and readers split the row there.
+    quoting_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow([c.key for c in report.columns])
     for row in report.rows:
-        writer.writerow([plain_cell(c, row) for c in report.columns])
+        cells = [plain_cell(c, row) for c in report.columns]
+        (quoting_all if any("\r" in cell for cell in cells) else writer).writerow(cells)
 
 
 def write_json(report: Report, out) -> None:
