@@ -196,3 +196,13 @@ def test_balance_json_path_loads_no_heavy_modules(points_process):
     assert timed.returncode == 0, timed.stderr
     loaded = {line.split("|")[-1].strip() for line in timed.stderr.splitlines()}
     assert not {"rich", "sqlite_utils", "pydantic", "dateutil.parser"} & loaded
+
+
+def test_a_future_day_is_refused_for_writes_not_taken_as_now(cli, db_path):
+    setup_ann(cli)
+
+    result = cli("issue", "ann@example.com", "1", "--at", "2999-01-01")
+
+    assert result.exit_code == 1
+    assert "is in the future" in result.stderr
+    assert entry_count(db_path) == 0

@@ -108,3 +108,9 @@ def money_times_points(unit_minor: int, thousandths: int) -> int:
     """The money worth of an amount of points at a per-point price, rounded half-even."""
     exact = Decimal(unit_minor) * thousandths / SCALE
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def money_per_point(total_minor: int, thousandths: int) -> int:
+    """The per-point price of a total paid for an amount of points, rounded half-even."""
+    exact = Decimal(total_minor) * SCALE / thousandths
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

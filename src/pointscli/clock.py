@@ -71,8 +71,10 @@ def end_of_day(day: date) -> datetime:
 
 
 def day_close(day: date, now: datetime) -> datetime:
-    """The end of a day, or now when the day has not ended yet."""
-    return min(end_of_day(day), now)
+    """The end of a day; for today, now (a later day stays in the future, to be refused)."""
+    if day == now.astimezone(local_zone()).date():
+        return min(end_of_day(day), now)
+    return end_of_day(day)
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:

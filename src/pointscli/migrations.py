@@ -71,8 +71,104 @@ def _create_ledger(db) -> None:
     )
 
 
+def _selling(db) -> None:
+    """Products and prices, purchases, subscriptions and their periods, triggers."""
+    db["products"].create(
+        {
+            "id": int, "name": str, "name_key": str, "type_id": int, "expires": str,
+            "min_quantity": int, "fixed_quantity": int, "description": str,
+            "archived_at": str, "created_at": str,
+        },
+        pk="id",
+        not_null={"name", "name_key", "type_id", "min_quantity", "created_at"},
+        foreign_keys=[("type_id", "point_types", "id")],
+    )
+    db["products"].create_index(["name_key"], unique=True)
+    db["prices"].create(
+        {
+            "id": int, "product_id": int, "kind": str, "min_quantity": int,
+            "unit_price": int, "every": str, "points": int, "amount": int, "currency": str,
+            "archived_at": str, "created_at": str,
+        },
+        pk="id",
+        not_null={"product_id", "kind", "currency", "created_at"},
+        foreign_keys=[("product_id", "products", "id")],
+    )
+    db["purchases"].create(
+        {
+            "id": int, "product_id": int, "contact_id": int, "quantity": int,
+            "unit_price": int, "total": int, "currency": str, "user_id": int, "at": str,
+            "ref": str, "note": str, "grant_id": int, "recorded_at": str,
+        },
+        pk="id",
+        not_null={"product_id", "contact_id", "quantity", "unit_price", "total", "currency",
+                  "user_id", "at", "grant_id", "recorded_at"},
+        foreign_keys=[("product_id", "products", "id"), ("contact_id", "contacts", "id"),
+                      ("user_id", "users", "id"), ("grant_id", "entries", "id")],
+    )
+    db["purchases"].create_index(["at"])
+    _create_subscriptions(db)
+    _create_triggers(db)
+
+
+def _create_subscriptions(db) -> None:
+    """A subscription and its periods; each period number can be issued once only."""
+    db["subscriptions"].create(
+        {
+            "id": int, "product_id": int, "price_id": int, "contact_id": int,
+            "started_at": str, "cancelled_at": str, "user_id": int, "ref": str,
+            "recorded_at": str,
+        },
+        pk="id",
+        not_null={"product_id", "price_id", "contact_id", "started_at", "user_id",
+                  "recorded_at"},
+        foreign_keys=[("product_id", "products", "id"), ("price_id", "prices", "id"),
+                      ("contact_id", "contacts", "id"), ("user_id", "users", "id")],
+    )
+    db["subscription_periods"].create(
+        {
+            "id": int, "subscription_id": int, "period_number": int, "at": str,
+            "amount": int, "currency": str, "grant_id": int, "recorded_at": str,
+        },
+        pk="id",
+        not_null={"subscription_id", "period_number", "at", "amount", "currency",
+                  "grant_id", "recorded_at"},
+        foreign_keys=[("subscription_id", "subscriptions", "id"),
+                      ("grant_id", "entries", "id")],
+    )
+    db["subscription_periods"].create_index(["subscription_id", "period_number"],
+                                            unique=True)
+
+    db["subscription_periods"].create_index(["at"])
+
+
+def _create_triggers(db) -> None:
+    """Triggers, and which grant each firing made (for once-per-contact)."""
+    db["triggers"].create(
+        {
+            "id": int, "name": str, "name_key": str, "event": str, "event_key": str,
+            "type_id": int, "amount": int, "expires": str, "once_per_contact": int,
+            "disabled_at": str, "created_at": str,
+        },
+        pk="id",
+        not_null={"name", "name_key", "event", "event_key", "type_id", "amount",
+                  "once_per_contact", "created_at"},
+        foreign_keys=[("type_id", "point_types", "id")],
+    )
+    db["triggers"].create_index(["name_key"], unique=True)
+    db["trigger_grants"].create(
+        {"grant_id": int, "trigger_id": int, "contact_id": int},
+        pk="grant_id",
+        not_null={"trigger_id", "contact_id"},
+        foreign_keys=[("grant_id", "entries", "id"), ("trigger_id", "triggers", "id"),
+                      ("contact_id", "contacts", "id")],
+    )
+    db["trigger_grants"].create_index(["trigger_id", "contact_id"])
+
+
 MIGRATIONS = [
     ("0001_initial", _initial),
+    ("0002_selling", _selling),
 ]
 
 
