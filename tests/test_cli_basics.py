@@ -1,6 +1,7 @@
 """The CLI's own writes and look-ups: types, contacts, users, issue, consume, void."""
 
 import json
+import re
 import sqlite3
 import stat
 import subprocess
@@ -206,3 +207,15 @@ def test_a_future_day_is_refused_for_writes_not_taken_as_now(cli, db_path):
     assert result.exit_code == 1
     assert "is in the future" in result.stderr
     assert entry_count(db_path) == 0
+
+
+def test_piped_table_aligns_wide_characters(cli):
+    from pointscli.render import _width
+
+    cli("contact", "add", "李娜", "--email", "li@example.com")
+    cli("contact", "add", "Zoë Brandt", "--email", "zoe@example.com")
+
+    lines = [line for line in cli("contact", "list").stdout.splitlines() if "example.com" in line]
+
+    starts = {_width(line[: re.search(r"\S+@example", line).start()]) for line in lines}
+    assert len(lines) == 2 and len(starts) == 1

@@ -10,6 +10,7 @@ import csv
 import html
 import json
 import sys
+import unicodedata
 from decimal import Decimal
 
 from pointscli import amounts, clock
@@ -132,11 +133,10 @@ def _right_aligned(column) -> bool:
 def _plain_table(report: Report, cells: list[list[str]], out) -> None:
     """Aligned columns for pipes and files: every character kept, no colour."""
     headers = [c.header for c in report.columns]
-    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(headers)]
 
     def line(values):
-        parts = [v.rjust(w) if _right_aligned(c) else v.ljust(w)
-                 for v, w, c in zip(values, widths, report.columns)]
+        parts = [_pad(v, w, _right_aligned(c)) for v, w, c in zip(values, widths, report.columns)]
         return "  ".join(parts).rstrip()
 
     if report.title:
@@ -145,6 +145,17 @@ def _plain_table(report: Report, cells: list[list[str]], out) -> None:
     out.write("  ".join("-" * w for w in widths) + "\n")
     for row in cells:
         out.write(line(row) + "\n")
+
+
+def _width(text: str) -> int:
+    """Terminal cells a text takes: wide (CJK) characters take two, combining marks none."""
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    room = " " * (width - _width(text))
+    return room + text if right else text + room
 
 
 def _rich_table(report: Report, cells: list[list[str]], out) -> None:
