@@ -109,7 +109,7 @@ _points_node() {
             ;;
         'points outstanding')
             _points_subcommands=()
-            _points_options=(--as-of --expiring-within --format --help --summary --type -f -h -t)
+            _points_options=(--as-of --expiring-within --format --help --summary --type --value -f -h -t)
             _points_value_options=(--as-of --expiring-within --format --type -f -t)
             ;;
         'points price')

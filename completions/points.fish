@@ -275,6 +275,7 @@ complete -c points -n "__points_at 'points outstanding'" -l format -s f -r -f -a
 complete -c points -n "__points_at 'points outstanding'" -l help -s h -d 'Show this message and exit.'
 complete -c points -n "__points_at 'points outstanding'" -l summary -d 'Per type: issued, consumed, expired, voided and outstanding.'
 complete -c points -n "__points_at 'points outstanding'" -l type -s t -r -f -d 'Point type name or plural (optional when there is one).'
+complete -c points -n "__points_at 'points outstanding'" -l value -d 'Value the points at the per-point price each grant was paid for.'
 
 complete -c points -n "__points_at 'points price' 0" -a add -d 'Add a one-time or subscription price to a product.'
 complete -c points -n "__points_at 'points price' 0" -a archive -d 'Withdraw a price; past sales and subscriptions keep theirs.'

@@ -353,7 +353,8 @@ _points__outstanding() {
         '(--help -h)-h[Show this message and exit.]' \
         '(--summary)--summary[Per type\: issued, consumed, expired, voided and outstanding.]' \
         '(--type -t)--type=[Point type name or plural (optional when there is one).]:type: ' \
-        '(--type -t)-t+[Point type name or plural (optional when there is one).]:type: '
+        '(--type -t)-t+[Point type name or plural (optional when there is one).]:type: ' \
+        '(--value)--value[Value the points at the per-point price each grant was paid for.]'
 }
 
 _points__price() {

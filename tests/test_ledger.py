@@ -462,3 +462,21 @@ def test_refused_writes_leave_no_row_behind(book):
 
     assert book.counts() == before
     assert ledger.get_entry(book.db, consumption)["voided_at"] is None
+
+
+def test_grant_void_cannot_be_dated_before_a_since_voided_consumption(store):
+    from datetime import datetime, timezone
+
+    from pointscli import directory, ledger
+    from pointscli.errors import InvalidInput
+
+    session = directory.add_type(store, "Session")
+    ann = directory.add_contact(store, "Ann", "ann@example.com")
+    user = directory.default_user(store)
+    at = lambda day: datetime(2025, 3, day, 12, tzinfo=timezone.utc)  # noqa: E731
+    grant = ledger.issue(store, ann["id"], session, 2000, user_id=user["id"], at=at(1)).entries[0]
+    used = ledger.consume(store, ann["id"], session, 1000, user_id=user["id"], at=at(10)).entries[0]
+    ledger.void(store, used, user_id=user["id"], at=at(12))
+
+    with pytest.raises(InvalidInput, match="date the void after that"):
+        ledger.void(store, grant, user_id=user["id"], at=at(5))

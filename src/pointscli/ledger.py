@@ -248,10 +248,15 @@ def get_entry(store, entry_id: int):
 
 
 def active_draws(store, grant_id: int) -> tuple[int, str | None]:
-    """Thousandths drawn from a grant by unvoided consumptions, and the latest such time."""
+    """Thousandths drawn from a grant by unvoided consumptions, and the latest draw's time.
+
+    The latest time counts voided consumptions too: until its void, a consumption
+    held its points, so the grant cannot be voided before it.
+    """
     row = store.one(
-        "SELECT COALESCE(SUM(d.amount), 0) AS used, MAX(c.at) AS latest FROM draws d"
-        " JOIN entries c ON c.id = d.consumption_id WHERE d.grant_id = ? AND c.voided_at IS NULL",
+        "SELECT COALESCE(SUM(CASE WHEN c.voided_at IS NULL THEN d.amount END), 0) AS used,"
+        " MAX(c.at) AS latest FROM draws d JOIN entries c ON c.id = d.consumption_id"
+        " WHERE d.grant_id = ?",
         (grant_id,),
     )
     return row["used"], row["latest"]

@@ -14,7 +14,7 @@ import unicodedata
 from decimal import Decimal
 
 from pointscli import amounts, clock
-from pointscli.reports import INSTANT, INT, MONEY, POINTS, SIGNED, Report
+from pointscli.reports import INSTANT, TEXT, INT, MONEY, POINTS, SIGNED, Report
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -166,8 +166,9 @@ def _rich_table(report: Report, cells: list[list[str]], out) -> None:
     console = Console(file=out, markup=False, emoji=False, highlight=False)
     table = Table(title=Text(report.title) if report.title else None, title_justify="left")
     for column in report.columns:
+        # Numbers and dates never wrap mid-value; free text folds to keep every character.
         table.add_column(Text(column.header), justify="right" if _right_aligned(column) else "left",
-                         overflow="fold")
+                         overflow="fold", no_wrap=column.kind != TEXT)
     for row in cells:
         table.add_row(*(Text(value) for value in row))
     console.print(table)
