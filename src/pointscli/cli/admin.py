@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from pointscli import backup, demo, reports
+from pointscli import backup, reports
 from pointscli.cli.common import Format, emit, say, store
 
 DestArgument = Annotated[str, typer.Argument(metavar="DEST", help="The file to write.")]
@@ -26,13 +26,15 @@ def backup_command(ctx: typer.Context, dest: DestArgument,
     say(f"Backed up {db.path} to {copied.path} ({entries}).")
 
 
-def demo_command(ctx: typer.Context, seed: SeedOption = demo.DEFAULT_SEED) -> None:
+def demo_command(ctx: typer.Context, seed: SeedOption = None) -> None:
     """Fill a new database with a sample practice and show the overview.
 
     Example: points --db demo.db demo
     """
     db = store(ctx)
-    filled = demo.fill_demo(db, seed=seed)
+    from pointscli import demo  # the generator is heavy to import; only `demo` needs it
+
+    filled = demo.fill_demo(db) if seed is None else demo.fill_demo(db, seed=seed)
     say(f"Filled {db.path} with a sample practice: {filled.contacts} contacts and "
         f"{filled.entries} entries from {filled.first_day} to {filled.last_day}.")
     emit(reports.summary(db), Format.table)
