@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from pointscli.storage import open_store
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "practice-2025" / "ledger.csv"
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "practice-2025" / "ledger.csv"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +48,9 @@ def cli():
     runner = CliRunner()
 
     def run(*args, input=None):
-        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+        return runner.invoke(
+            app, [str(a) for a in args], input=input, catch_exceptions=False
+        )
 
     return run
 
@@ -58,7 +62,10 @@ def points_process():
     def run(*args, input=None, env=None):
         return subprocess.run(
             [sys.executable, "-m", "pointscli", *map(str, args)],
-            input=input, capture_output=True, text=True, env={**os.environ, **(env or {})},
+            input=input,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
             timeout=120,
         )
 

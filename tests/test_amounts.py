@@ -17,8 +17,16 @@ from pointscli.errors import InvalidInput
 
 @pytest.mark.parametrize(
     ("text", "thousandths"),
-    [("1", 1000), ("0.5", 500), ("0.25", 250), ("2.125", 2125), ("2.1250", 2125),
-     (" 3 ", 3000), ("0.001", 1), ("10", 10000)],
+    [
+        ("1", 1000),
+        ("0.5", 500),
+        ("0.25", 250),
+        ("2.125", 2125),
+        ("2.1250", 2125),
+        (" 3 ", 3000),
+        ("0.001", 1),
+        ("10", 10000),
+    ],
 )
 def test_parse_points_accepts_exact_decimals(text, thousandths):
     assert parse_points(text) == thousandths
@@ -26,8 +34,27 @@ def test_parse_points_accepts_exact_decimals(text, thousandths):
 
 @pytest.mark.parametrize(
     "text",
-    ["0", "0.000", "-1", "1.2345", "0.0001", "NaN", "nan", "inf", "Infinity", "1e3", "",
-     "   ", "abc", "1,5", "+1", "1.", ".5", "1 000", "0x10"],
+    [
+        "0",
+        "0.000",
+        "-1",
+        "1.2345",
+        "0.0001",
+        "NaN",
+        "nan",
+        "inf",
+        "Infinity",
+        "1e3",
+        "",
+        "   ",
+        "abc",
+        "1,5",
+        "+1",
+        "1.",
+        ".5",
+        "1 000",
+        "0x10",
+    ],
 )
 def test_parse_points_refuses_anything_else(text):
     with pytest.raises(InvalidInput) as refused:
@@ -53,8 +80,18 @@ def test_parse_points_names_what_was_being_parsed():
 
 @pytest.mark.parametrize(
     ("thousandths", "text"),
-    [(2000, "2"), (1500, "1.5"), (250, "0.25"), (2125, "2.125"), (1, "0.001"), (0, "0"),
-     (-500, "-0.5"), (-2000, "-2"), (-1, "-0.001"), (1234567, "1234.567")],
+    [
+        (2000, "2"),
+        (1500, "1.5"),
+        (250, "0.25"),
+        (2125, "2.125"),
+        (1, "0.001"),
+        (0, "0"),
+        (-500, "-0.5"),
+        (-2000, "-2"),
+        (-1, "-0.001"),
+        (1234567, "1234.567"),
+    ],
 )
 def test_format_points_trims_trailing_zeros(thousandths, text):
     assert format_points(thousandths) == text
@@ -74,10 +111,19 @@ def test_points_json_is_int_when_whole_and_exact_decimal_otherwise():
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("120", "USD", 12000), ("99.50", "USD", 9950), ("99.5", "EUR", 9950), ("0", "USD", 0),
-     (" 7.05 ", "USD", 705), ("1200", "JPY", 1200), ("1200.0", "JPY", 1200),
-     ("1.234", "KWD", 1234), ("1.5", "BHD", 1500), ("3", "TND", 3000),
-     ("99.500", "USD", 9950)],
+    [
+        ("120", "USD", 12000),
+        ("99.50", "USD", 9950),
+        ("99.5", "EUR", 9950),
+        ("0", "USD", 0),
+        (" 7.05 ", "USD", 705),
+        ("1200", "JPY", 1200),
+        ("1200.0", "JPY", 1200),
+        ("1.234", "KWD", 1234),
+        ("1.5", "BHD", 1500),
+        ("3", "TND", 3000),
+        ("99.500", "USD", 9950),
+    ],
 )
 def test_parse_money_in_minor_units(text, currency, minor):
     assert parse_money(text, currency) == minor
@@ -85,8 +131,17 @@ def test_parse_money_in_minor_units(text, currency, minor):
 
 @pytest.mark.parametrize(
     ("text", "currency"),
-    [("1.234", "USD"), ("1200.5", "JPY"), ("1.2345", "KWD"), ("-1", "USD"), ("1e3", "USD"),
-     ("NaN", "USD"), ("", "USD"), ("12,50", "EUR"), ("abc", "USD")],
+    [
+        ("1.234", "USD"),
+        ("1200.5", "JPY"),
+        ("1.2345", "KWD"),
+        ("-1", "USD"),
+        ("1e3", "USD"),
+        ("NaN", "USD"),
+        ("", "USD"),
+        ("12,50", "EUR"),
+        ("abc", "USD"),
+    ],
 )
 def test_parse_money_refuses_what_the_currency_cannot_hold(text, currency):
     with pytest.raises(InvalidInput):
@@ -102,10 +157,17 @@ def test_parse_money_says_how_many_places_the_currency_allows():
 
 @pytest.mark.parametrize(
     ("minor", "currency", "text"),
-    [(12050, "USD", "120.50"), (5, "USD", "0.05"), (0, "USD", "0.00"),
-     (-250, "EUR", "-2.50"), (1200, "JPY", "1200"), (0, "JPY", "0"),
-     (1234, "KWD", "1.234"), (5, "BHD", "0.005"),
-     (-1, "USD", "-0.01")],
+    [
+        (12050, "USD", "120.50"),
+        (5, "USD", "0.05"),
+        (0, "USD", "0.00"),
+        (-250, "EUR", "-2.50"),
+        (1200, "JPY", "1200"),
+        (0, "JPY", "0"),
+        (1234, "KWD", "1.234"),
+        (5, "BHD", "0.005"),
+        (-1, "USD", "-0.01"),
+    ],
 )
 def test_format_money_uses_the_currency_minor_unit(minor, currency, text):
     assert format_money(minor, currency) == text

@@ -40,8 +40,9 @@ def test_backup_is_a_private_complete_single_file(store, tmp_path):
         reopened.close()
 
 
-def test_backup_while_another_process_writes_copies_the_committed_state(store, db_path,
-                                                                        tmp_path):
+def test_backup_while_another_process_writes_copies_the_committed_state(
+    store, db_path, tmp_path
+):
     some_entries(store)
     writer = connect(db_path)
     try:
@@ -72,11 +73,14 @@ def test_existing_file_is_kept_unless_forced(store, tmp_path):
     assert entries_in(dest) == 1 and stat.S_IMODE(dest.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("where, error, message", [
-    ("folder", InvalidInput, "is a folder"),
-    ("missing/copy.db", InvalidInput, "does not exist"),
-    ("points.db", Refused, "is the database itself"),
-])
+@pytest.mark.parametrize(
+    "where, error, message",
+    [
+        ("folder", InvalidInput, "is a folder"),
+        ("missing/copy.db", InvalidInput, "does not exist"),
+        ("points.db", Refused, "is the database itself"),
+    ],
+)
 def test_bad_destinations_are_refused(store, tmp_path, where, error, message):
     (tmp_path / "folder").mkdir()
 

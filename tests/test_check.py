@@ -99,12 +99,15 @@ def test_an_empty_database_has_no_problems(store):
 
 DAMAGE = {
     "draws-sum": ["UPDATE draws SET amount = 2500 WHERE consumption_id = 3"],
-    "grant-overdrawn": ["UPDATE entries SET amount = 12000 WHERE id = 3",
-                        "UPDATE draws SET amount = 12000 WHERE consumption_id = 3"],
+    "grant-overdrawn": [
+        "UPDATE entries SET amount = 12000 WHERE id = 3",
+        "UPDATE draws SET amount = 12000 WHERE consumption_id = 3",
+    ],
     "draw-grant": ["UPDATE entries SET contact_id = 2 WHERE id = 1"],
     "void-date": ["UPDATE entries SET voided_at = '2025-01-11T08:00:00Z' WHERE id = 4"],
     "used-after-void": [
-        "UPDATE entries SET voided_at = '2025-01-09T00:00:00Z' WHERE id = 1"],
+        "UPDATE entries SET voided_at = '2025-01-09T00:00:00Z' WHERE id = 1"
+    ],
     "balance": ["UPDATE entries SET amount = 2000 WHERE id = 7"],
     "refs": ["INSERT INTO refs VALUES ('order-9', 'issue', '{}', '[99]', '2025-01-01')"],
     "foreign-keys": ["UPDATE entries SET user_id = 99 WHERE id = 5"],
@@ -125,13 +128,19 @@ def test_problems_name_the_entry_and_what_is_wrong(healthy):
     assert Problem("draws-sum", 3, message) in problems
 
 
-@pytest.mark.parametrize("sql, fault", [
-    ("UPDATE entries SET type_id = 2 WHERE id = 6", "of another point type"),
-    ("UPDATE entries SET contact_id = 1 WHERE id = 6", "of another contact"),
-    ("UPDATE entries SET at = '2025-01-13T00:00:00Z' WHERE id = 6", "issued later"),
-    ("UPDATE entries SET expires_at = '2025-01-12T09:00:00Z' WHERE id = 6", "had expired"),
-    ("UPDATE draws SET grant_id = 7 WHERE grant_id = 6", "which is not a grant"),
-])
+@pytest.mark.parametrize(
+    "sql, fault",
+    [
+        ("UPDATE entries SET type_id = 2 WHERE id = 6", "of another point type"),
+        ("UPDATE entries SET contact_id = 1 WHERE id = 6", "of another contact"),
+        ("UPDATE entries SET at = '2025-01-13T00:00:00Z' WHERE id = 6", "issued later"),
+        (
+            "UPDATE entries SET expires_at = '2025-01-12T09:00:00Z' WHERE id = 6",
+            "had expired",
+        ),
+        ("UPDATE draws SET grant_id = 7 WHERE grant_id = 6", "which is not a grant"),
+    ],
+)
 def test_a_draw_must_fit_its_grant(healthy, sql, fault):
     problems = [p for p in damage(healthy, sql) if p.check == "draw-grant"]
 
@@ -159,7 +168,8 @@ def test_sqlite_integrity_problems_are_reported(healthy):
     healthy.execute("PRAGMA writable_schema = ON")
     healthy.execute(
         "UPDATE sqlite_master SET sql = 'CREATE UNIQUE INDEX idx_contacts_email_key"
-        " ON contacts (name)' WHERE name = 'idx_contacts_email_key'")
+        " ON contacts (name)' WHERE name = 'idx_contacts_email_key'"
+    )
     healthy.execute("PRAGMA writable_schema = OFF")
     healthy.conn.close()
 

@@ -29,7 +29,10 @@ def test_messages_go_to_stderr_and_data_to_stdout(cli):
 
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "Added point type #1 Session (Sessions), valid 6 months from issue." in result.stderr
+    assert (
+        "Added point type #1 Session (Sessions), valid 6 months from issue."
+        in result.stderr
+    )
 
 
 def test_issue_consume_fractions_exactly(cli):
@@ -119,7 +122,10 @@ def test_unknown_type_lists_the_known_ones(cli):
     result = cli("issue", "ann@example.com", "1", "--type", "Sesion")
 
     assert result.exit_code == 1
-    assert "Did you mean: Session?" in result.stderr and "Known types: Session" in result.stderr
+    assert (
+        "Did you mean: Session?" in result.stderr
+        and "Known types: Session" in result.stderr
+    )
 
 
 def test_ambiguous_date_is_refused_with_a_hint(cli, db_path):
@@ -170,7 +176,9 @@ def test_database_file_is_private(cli, db_path):
 
 def test_subprocess_write_is_visible_to_a_new_process(points_process):
     assert points_process("type", "add", "Session").returncode == 0
-    assert points_process("contact", "add", "Ann", "--email", "a@example.com").returncode == 0
+    assert (
+        points_process("contact", "add", "Ann", "--email", "a@example.com").returncode == 0
+    )
     assert points_process("issue", "a@example.com", "2").returncode == 0
 
     result = points_process("balance", "a@example.com", "--format", "json")
@@ -190,9 +198,19 @@ def test_balance_json_path_loads_no_heavy_modules(points_process):
     points_process("contact", "add", "Ann", "--email", "a@example.com")
 
     timed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "pointscli", "balance", "a@example.com",
-         "--format", "json"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "pointscli",
+            "balance",
+            "a@example.com",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert timed.returncode == 0, timed.stderr
     loaded = {line.split("|")[-1].strip() for line in timed.stderr.splitlines()}
@@ -215,7 +233,38 @@ def test_piped_table_aligns_wide_characters(cli):
     cli("contact", "add", "李娜", "--email", "li@example.com")
     cli("contact", "add", "Zoë Brandt", "--email", "zoe@example.com")
 
-    lines = [line for line in cli("contact", "list").stdout.splitlines() if "example.com" in line]
+    lines = [
+        line for line in cli("contact", "list").stdout.splitlines() if "example.com" in line
+    ]
 
     starts = {_width(line[: re.search(r"\S+@example", line).start()]) for line in lines}
     assert len(lines) == 2 and len(starts) == 1
+
+
+def test_out_of_range_input_is_refused_without_traceback(points_process):
+    points_process("type", "add", "Session")
+    points_process("contact", "add", "Ann", "--email", "a@example.com")
+
+    for args in (
+        ("issue", "a@example.com", "99999999999999999999"),
+        ("issue", "a@example.com", "１"),
+        ("issue", "a@example.com", "1", "--at", "0001-01-01"),
+        ("balance", "a@example.com", "--as-of", "9999-12-31"),
+        ("issue", "a@example.com", "1", "--expires", "999999 years"),
+        ("type", "add", "Forever", "--expires", "99999 years"),
+        ("void", "99999999999999999999"),
+        ("contact", "show", "99999999999999999999"),
+    ):
+        result = points_process(*args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr, args
+
+
+def test_control_characters_in_notes_are_shown_escaped(cli):
+    setup_ann(cli)
+    cli("issue", "ann@example.com", "1", "--note", "a\x1b]0;pwned\x07b\x1b[2J")
+
+    shown = cli("statement", "ann@example.com").stdout
+
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "a\\x1b]0;pwned\\x07b" in shown

@@ -30,9 +30,13 @@ printf '%s\\n' "${COMPREPLY[@]}"
 
 def complete_bash(script: Path, *words: str, cwd: Path | None = None) -> list[str]:
     """What TAB offers in bash for `words` (the last one being typed)."""
-    result = subprocess.run(["bash", "--norc", "--noprofile", "-c", BASH_DRIVER, "bash",
-                             str(script), *words],
-                            capture_output=True, text=True, cwd=cwd, timeout=60)
+    result = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", BASH_DRIVER, "bash", str(script), *words],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return [line for line in result.stdout.splitlines() if line]
@@ -41,8 +45,12 @@ def complete_bash(script: Path, *words: str, cwd: Path | None = None) -> list[st
 def complete_fish(script: Path, line: str) -> list[str]:
     """What TAB offers in fish for a command line, without descriptions."""
     program = "function points; end; source $argv[1]; complete -C $argv[2]"
-    result = subprocess.run(["fish", "--no-config", "-c", program, "--", str(script), line],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["fish", "--no-config", "-c", program, "--", str(script), line],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return sorted(reply.split("\t")[0] for reply in result.stdout.splitlines())
 
@@ -50,24 +58,28 @@ def complete_fish(script: Path, line: str) -> list[str]:
 def top_level_commands() -> list[str]:
     group = typer.main.get_command(app)
     ctx = group.context_class(group, info_name="points")
-    return sorted(name for name in group.list_commands(ctx)
-                  if not group.get_command(ctx, name).hidden)
+    return sorted(
+        name for name in group.list_commands(ctx) if not group.get_command(ctx, name).hidden
+    )
 
 
 def root_function(zsh_text: str) -> str:
     start = zsh_text.index("\n_points() {")
-    return zsh_text[start:zsh_text.index("\n}\n", start)]
+    return zsh_text[start : zsh_text.index("\n}\n", start)]
 
 
 # The committed scripts.
+
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_committed_script_matches_the_app(shell):
     committed = COMPLETIONS / f"points.{shell}"
     fresh = completion.generate(shell)
     stale = not committed.exists() or committed.read_text(encoding="utf-8") != fresh
-    assert not stale, (f"{committed} is stale: run "
-                       "`python -m pointscli.cli.completion --write completions`")
+    assert not stale, (
+        f"{committed} is stale: run "
+        "`python -m pointscli.cli.completion --write completions`"
+    )
 
 
 def test_the_app_has_the_core_commands():
@@ -84,8 +96,9 @@ def test_every_top_level_command_is_in_the_script(shell):
     elif shell == "zsh":
         offered = re.findall(r"^ {16}'([\w-]+):", root_function(text), re.M)
     else:
-        offered = re.findall(r"^complete -c points -n '__points_at points 0' -a ([\w-]+)",
-                             text, re.M)
+        offered = re.findall(
+            r"^complete -c points -n '__points_at points 0' -a ([\w-]+)", text, re.M
+        )
     assert sorted(offered) == top_level_commands()
 
 
@@ -100,7 +113,10 @@ def test_bash_completes_subcommands_of_a_group():
 
 def test_bash_completes_format_choices():
     assert complete_bash(BASH_SCRIPT, "points", "type", "list", "--format", "") == [
-        "table", "csv", "json"]
+        "table",
+        "csv",
+        "json",
+    ]
     assert complete_bash(BASH_SCRIPT, "points", "type", "list", "-f", "j") == ["json"]
 
 
@@ -119,16 +135,23 @@ def test_bash_completes_options_of_a_command():
 def test_bash_completes_files_after_db(tmp_path):
     (tmp_path / "ledger.db").write_text("")
     (tmp_path / "notes.txt").write_text("")
-    assert complete_bash(BASH_SCRIPT, "points", "--db", "led", cwd=tmp_path) == ["ledger.db"]
+    assert complete_bash(BASH_SCRIPT, "points", "--db", "led", cwd=tmp_path) == [
+        "ledger.db"
+    ]
 
 
-@pytest.mark.parametrize("shell,command", [("zsh", ["zsh", "-n"]),
-                                           ("fish", ["fish", "--no-execute"])])
+@pytest.mark.parametrize(
+    "shell,command", [("zsh", ["zsh", "-n"]), ("fish", ["fish", "--no-execute"])]
+)
 def test_script_syntax(shell, command):
     if shutil.which(command[0]) is None:
         pytest.skip(f"{command[0]} is not installed")
-    result = subprocess.run([*command, str(COMPLETIONS / f"points.{shell}")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*command, str(COMPLETIONS / f"points.{shell}")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -136,12 +159,22 @@ def test_fish_completes_subcommands_options_and_choices():
     if shutil.which("fish") is None:
         pytest.skip("fish is not installed")
     script = COMPLETIONS / "points.fish"
-    assert complete_fish(script, "points type ") == ["add", "archive", "edit", "list", "show"]
+    assert complete_fish(script, "points type ") == [
+        "add",
+        "archive",
+        "edit",
+        "list",
+        "show",
+    ]
     assert complete_fish(script, "points type list --format ") == ["csv", "json", "table"]
-    assert complete_fish(script, "points type list --format json --a") == ["--all", "--as-of"]
+    assert complete_fish(script, "points type list --format json --a") == [
+        "--all",
+        "--as-of",
+    ]
 
 
 # The generator, on a small app of its own so the cases do not depend on other commands.
+
 
 class Kind(str, Enum):
     apple = "apple"
@@ -158,11 +191,14 @@ def small_app() -> typer.Typer:
         """A small app."""
 
     @fruit.command("pick")
-    def pick(basket: Path, label: str,
-             kind: Kind = typer.Option(Kind.apple, "--kind", "-k"),
-             note: str = typer.Option(None, "--note"),
-             out: Path = typer.Option(None, "--out", file_okay=False),
-             loud: bool = typer.Option(False, "--loud")) -> None:
+    def pick(
+        basket: Path,
+        label: str,
+        kind: Kind = typer.Option(Kind.apple, "--kind", "-k"),
+        note: str = typer.Option(None, "--note"),
+        out: Path = typer.Option(None, "--out", file_okay=False),
+        loud: bool = typer.Option(False, "--loud"),
+    ) -> None:
         """Pick one."""
 
     @small.command("plain")
@@ -190,20 +226,23 @@ def test_hidden_commands_are_not_offered(small_bash):
 
 
 def test_path_arguments_complete_files(small_bash):
-    replies = complete_bash(small_bash, "points", "fruit", "pick", "--note", "n", "b",
-                            cwd=small_bash.parent)
+    replies = complete_bash(
+        small_bash, "points", "fruit", "pick", "--note", "n", "b", cwd=small_bash.parent
+    )
     assert sorted(replies) == ["basket.csv", "bins"]
 
 
 def test_free_text_arguments_complete_nothing(small_bash):
-    replies = complete_bash(small_bash, "points", "fruit", "pick", "basket.csv", "b",
-                            cwd=small_bash.parent)
+    replies = complete_bash(
+        small_bash, "points", "fruit", "pick", "basket.csv", "b", cwd=small_bash.parent
+    )
     assert replies == []
 
 
 def test_folder_options_complete_folders_only(small_bash):
-    replies = complete_bash(small_bash, "points", "fruit", "pick", "--out", "b",
-                            cwd=small_bash.parent)
+    replies = complete_bash(
+        small_bash, "points", "fruit", "pick", "--out", "b", cwd=small_bash.parent
+    )
     assert replies == ["bins"]
 
 
@@ -219,8 +258,9 @@ def test_short_option_choices(small_bash):
 
 
 def test_flags_do_not_swallow_the_next_word(small_bash):
-    replies = complete_bash(small_bash, "points", "fruit", "pick", "--loud", "b",
-                            cwd=small_bash.parent)
+    replies = complete_bash(
+        small_bash, "points", "fruit", "pick", "--loud", "b", cwd=small_bash.parent
+    )
     assert sorted(replies) == ["basket.csv", "bins"]
 
 
@@ -260,8 +300,12 @@ def test_check_names_stale_files(tmp_path, capsys):
 
 
 def test_module_runs_as_a_script(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pointscli.cli.completion", "--check",
-                             str(tmp_path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pointscli.cli.completion", "--check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stdout == ""
     assert str(tmp_path / "points.bash") in result.stderr

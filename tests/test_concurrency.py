@@ -25,8 +25,16 @@ def shared_db(db_path, points_process):
 
 
 def seed(db_path, points_process, amount: int) -> None:
-    done = points_process("issue", CONTACT, amount, "--type", "Session", "--ref", "seed",
-                          env={"POINTS_DB": str(db_path)})
+    done = points_process(
+        "issue",
+        CONTACT,
+        amount,
+        "--type",
+        "Session",
+        "--ref",
+        "seed",
+        env={"POINTS_DB": str(db_path)},
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -34,8 +42,16 @@ def run_at_once(db_path, commands: list[list[str]]) -> list[tuple]:
     """Start every command before waiting for any: (args, exit code, stdout, stderr)."""
     env = {**os.environ, "POINTS_DB": str(db_path)}
     started = [
-        (args, subprocess.Popen([sys.executable, "-m", "pointscli", *args], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        (
+            args,
+            subprocess.Popen(
+                [sys.executable, "-m", "pointscli", *args],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
         for args in commands
     ]
     finished = []
@@ -46,8 +62,9 @@ def run_at_once(db_path, commands: list[list[str]]) -> list[tuple]:
 
 
 def balance(db_path, points_process) -> int | float:
-    done = points_process("balance", CONTACT, "--format", "json",
-                          env={"POINTS_DB": str(db_path)})
+    done = points_process(
+        "balance", CONTACT, "--format", "json", env={"POINTS_DB": str(db_path)}
+    )
     assert done.returncode == 0, done.stderr
     [row] = [r for r in json.loads(done.stdout) if r["type"] == "Session"]
     return row["available"]
@@ -88,8 +105,9 @@ def consumed_entries(results, rows) -> list[int]:
     return numbers
 
 
-def test_twenty_consumers_of_ten_points_succeed_exactly_ten_times(shared_db,
-                                                                   points_process):
+def test_twenty_consumers_of_ten_points_succeed_exactly_ten_times(
+    shared_db, points_process
+):
     seed(shared_db, points_process, 10)
     commands = [["consume", CONTACT, "1", "--type", "Session"] for _ in range(20)]
 
@@ -103,11 +121,14 @@ def test_twenty_consumers_of_ten_points_succeed_exactly_ten_times(shared_db,
     assert balance(shared_db, points_process) == 0
 
 
-def test_issuers_and_consumers_at_once_never_overdraw_or_lose_a_write(shared_db,
-                                                                      points_process):
+def test_issuers_and_consumers_at_once_never_overdraw_or_lose_a_write(
+    shared_db, points_process
+):
     seed(shared_db, points_process, 3)
-    commands = [["issue", CONTACT, "1", "--type", "Session", "--ref", f"order-{n}"]
-                for n in range(10)]
+    commands = [
+        ["issue", CONTACT, "1", "--type", "Session", "--ref", f"order-{n}"]
+        for n in range(10)
+    ]
     commands += [["consume", CONTACT, "1", "--type", "Session"] for _ in range(10)]
     random.Random(20250412).shuffle(commands)
 

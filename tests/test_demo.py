@@ -25,13 +25,17 @@ def exported(store) -> str:
 
 
 def test_demo_has_the_sample_types_users_and_a_year_ending_yesterday(store, filled):
-    types = [(t.name, t.plural, str(t.expires) if t.expires else "never")
-             for t in directory.list_types(store)]
+    types = [
+        (t.name, t.plural, str(t.expires) if t.expires else "never")
+        for t in directory.list_types(store)
+    ]
     span = store.one("SELECT MIN(at) AS first, MAX(at) AS last FROM entries")
 
-    assert types == [("Session", "Sessions", "6 months"),
-                     ("Group class", "Group classes", "3 months"),
-                     ("Consult", "Consults", "never")]
+    assert types == [
+        ("Session", "Sessions", "6 months"),
+        ("Group class", "Group classes", "3 months"),
+        ("Consult", "Consults", "never"),
+    ]
     assert [u["username"] for u in directory.list_users(store)] == ["coach", "sam"]
     assert directory.default_user(store)["username"] == "coach"
     assert date(2024, 11, 20) <= clock.local_date(span["first"]) <= date(2024, 12, 10)
@@ -49,15 +53,25 @@ def test_demo_contacts_are_varied(store, filled):
 
 
 def test_demo_has_fractions_expiries_gifts_and_both_users(store, filled):
-    amounts_used = {r["amount"] for r in store.query(
-        "SELECT DISTINCT amount FROM entries WHERE kind = 'consume'")}
-    gifts = store.query("SELECT * FROM entries e JOIN point_types t ON t.id = e.type_id"
-                        " WHERE t.name = 'Session' AND e.kind = 'grant'"
-                        " AND e.expires_on IS NULL")
-    by = {r["username"] for r in store.query(
-        "SELECT DISTINCT u.username FROM entries e JOIN users u ON u.id = e.user_id")}
-    expired = {r["type"]: r["expired"] for r in reports.summary(store, clock.parse_when(
-        TODAY.isoformat())).rows}
+    amounts_used = {
+        r["amount"]
+        for r in store.query("SELECT DISTINCT amount FROM entries WHERE kind = 'consume'")
+    }
+    gifts = store.query(
+        "SELECT * FROM entries e JOIN point_types t ON t.id = e.type_id"
+        " WHERE t.name = 'Session' AND e.kind = 'grant'"
+        " AND e.expires_on IS NULL"
+    )
+    by = {
+        r["username"]
+        for r in store.query(
+            "SELECT DISTINCT u.username FROM entries e JOIN users u ON u.id = e.user_id"
+        )
+    }
+    expired = {
+        r["type"]: r["expired"]
+        for r in reports.summary(store, clock.parse_when(TODAY.isoformat())).rows
+    }
 
     assert {250, 500, 1000} <= amounts_used
     assert gifts and all(g["source"] == "manual" for g in gifts)
@@ -80,14 +94,17 @@ def test_demo_consumptions_are_fully_paid_by_grants_that_could_pay(store, filled
     unpaid = store.query(
         "SELECT c.id FROM entries c LEFT JOIN draws d ON d.consumption_id = c.id"
         " WHERE c.kind = 'consume' GROUP BY c.id"
-        " HAVING COALESCE(SUM(d.amount), 0) != c.amount")
+        " HAVING COALESCE(SUM(d.amount), 0) != c.amount"
+    )
     overdrawn = store.query(
         "SELECT g.id FROM entries g JOIN draws d ON d.grant_id = g.id"
-        " GROUP BY g.id HAVING SUM(d.amount) > g.amount")
+        " GROUP BY g.id HAVING SUM(d.amount) > g.amount"
+    )
     out_of_time = store.query(
         "SELECT d.consumption_id FROM draws d JOIN entries c ON c.id = d.consumption_id"
         " JOIN entries g ON g.id = d.grant_id"
-        " WHERE g.at > c.at OR (g.expires_at IS NOT NULL AND g.expires_at <= c.at)")
+        " WHERE g.at > c.at OR (g.expires_at IS NOT NULL AND g.expires_at <= c.at)"
+    )
 
     assert store.one("SELECT COUNT(*) FROM draws")[0] > 500
     assert unpaid == overdrawn == out_of_time == []
@@ -126,10 +143,20 @@ def test_cli_demo_prints_the_overview_and_hints(cli, db_path):
 
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[1].split()
-    assert header == ["Type", "Issued", "Consumed", "Expired", "Voided", "Outstanding",
-                      "Contacts"]
+    assert header == [
+        "Type",
+        "Issued",
+        "Consumed",
+        "Expired",
+        "Voided",
+        "Outstanding",
+        "Contacts",
+    ]
     assert [line.split()[0] for line in result.stdout.splitlines()[3:]] == [
-        "Session", "Group", "Consult"]
+        "Session",
+        "Group",
+        "Consult",
+    ]
     assert result.stderr.startswith(f"Filled {db_path} with a sample practice: ")
     assert f"points --db {db_path} outstanding --expiring-within '30 days'" in result.stderr
 

@@ -26,13 +26,28 @@ def book(store):
         admin = directory.default_user(store)["id"]
 
         def issue(self, amount, at, expires=None, ref=None, contact=None, point_type=None):
-            return ledger.issue(store, contact or self.ann, point_type or self.session,
-                                amount, user_id=self.admin, at=at, expires=expires, ref=ref)
+            return ledger.issue(
+                store,
+                contact or self.ann,
+                point_type or self.session,
+                amount,
+                user_id=self.admin,
+                at=at,
+                expires=expires,
+                ref=ref,
+            )
 
         def consume(self, amount, at, ref=None, contact=None, point_type=None):
-            return ledger.consume(store, contact or self.ann, point_type or self.session,
-                                  amount, user_id=self.admin, at=at, ref=ref,
-                                  contact_label="Ann")
+            return ledger.consume(
+                store,
+                contact or self.ann,
+                point_type or self.session,
+                amount,
+                user_id=self.admin,
+                at=at,
+                ref=ref,
+                contact_label="Ann",
+            )
 
         def void(self, entry, at=None, reason=None):
             return ledger.void(store, entry, user_id=self.admin, at=at, reason=reason)
@@ -47,8 +62,10 @@ def book(store):
             return {r["grant_id"]: r["amount"] for r in rows}
 
         def counts(self):
-            return {table: store.one(f"SELECT COUNT(*) FROM {table}")[0]
-                    for table in ("entries", "draws", "refs", "contacts", "point_types")}
+            return {
+                table: store.one(f"SELECT COUNT(*) FROM {table}")[0]
+                for table in ("entries", "draws", "refs", "contacts", "point_types")
+            }
 
     return Book()
 
@@ -315,7 +332,11 @@ def test_voiding_a_grant_voids_only_its_unused_part_and_says_so(book):
     assert book.available(utc(2025, 1, 4)) == 0
     row = summary_row(book, utc(2025, 1, 4))
     assert (row["issued"], row["consumed"], row["voided"], row["outstanding"]) == (
-        2000, 500, 1500, 0)
+        2000,
+        500,
+        1500,
+        0,
+    )
 
 
 def test_voiding_an_unused_grant_says_all_of_it(book):
@@ -474,8 +495,12 @@ def test_grant_void_cannot_be_dated_before_a_since_voided_consumption(store):
     ann = directory.add_contact(store, "Ann", "ann@example.com")
     user = directory.default_user(store)
     at = lambda day: datetime(2025, 3, day, 12, tzinfo=timezone.utc)  # noqa: E731
-    grant = ledger.issue(store, ann["id"], session, 2000, user_id=user["id"], at=at(1)).entries[0]
-    used = ledger.consume(store, ann["id"], session, 1000, user_id=user["id"], at=at(10)).entries[0]
+    grant = ledger.issue(
+        store, ann["id"], session, 2000, user_id=user["id"], at=at(1)
+    ).entries[0]
+    used = ledger.consume(
+        store, ann["id"], session, 1000, user_id=user["id"], at=at(10)
+    ).entries[0]
     ledger.void(store, used, user_id=user["id"], at=at(12))
 
     with pytest.raises(InvalidInput, match="date the void after that"):

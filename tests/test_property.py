@@ -16,8 +16,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, invariant, precondition, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from pointscli import directory, ledger, reports
 from pointscli.clock import Expiry, Period
@@ -68,13 +73,17 @@ class Model:
     def usable(self, contact: str, kind: str, now: datetime) -> list[tuple[int, int]]:
         """(grant id, drawable) in drawdown order."""
         open_grants = [
-            (gid, g) for gid, g in self.grants.items()
-            if g.contact == contact and g.kind == kind and not g.voided
+            (gid, g)
+            for gid, g in self.grants.items()
+            if g.contact == contact
+            and g.kind == kind
+            and not g.voided
             and (g.expires_at is None or g.expires_at > now)
         ]
         never = datetime.max.replace(tzinfo=timezone.utc)
-        open_grants.sort(key=lambda pair: (pair[1].expires_at or never, pair[1].at,
-                                           pair[0]))
+        open_grants.sort(
+            key=lambda pair: (pair[1].expires_at or never, pair[1].at, pair[0])
+        )
         lots = [(gid, g.amount - self.used(gid)) for gid, g in open_grants]
         return [(gid, left) for gid, left in lots if left > 0]
 
@@ -122,8 +131,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="points-property-"))
         self.db = open_store(self.folder / "points.db")
         self.types = {
-            "Session": directory.add_type(self.db, "Session",
-                                          expires=f"{SESSION_DAYS} days"),
+            "Session": directory.add_type(
+                self.db, "Session", expires=f"{SESSION_DAYS} days"
+            ),
             "Bonus": directory.add_type(self.db, "Bonus"),
         }
         self.contacts = {
@@ -138,8 +148,12 @@ class LedgerMachine(RuleBasedStateMachine):
         self.db.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    @rule(contact=st.sampled_from(CONTACTS), kind=st.sampled_from(TYPES),
-          amount=st.integers(1, 3000), days=st.none() | st.integers(-1, 4))
+    @rule(
+        contact=st.sampled_from(CONTACTS),
+        kind=st.sampled_from(TYPES),
+        amount=st.integers(1, 3000),
+        days=st.none() | st.integers(-1, 4),
+    )
     def issue(self, contact, kind, amount, days):
         """days: None for the type's default, -1 for never, else a period in days."""
         expires = None
@@ -149,8 +163,15 @@ class LedgerMachine(RuleBasedStateMachine):
             expires = Expiry(on=self.now.date())
         elif days is not None:
             expires = Expiry(period=Period(days, "days"))
-        outcome = ledger.issue(self.db, self.contacts[contact], self.types[kind], amount,
-                               user_id=self.user, at=self.now, expires=expires)
+        outcome = ledger.issue(
+            self.db,
+            self.contacts[contact],
+            self.types[kind],
+            amount,
+            user_id=self.user,
+            at=self.now,
+            expires=expires,
+        )
 
         if days is None:
             days = SESSION_DAYS if kind == "Session" else -1
@@ -158,13 +179,22 @@ class LedgerMachine(RuleBasedStateMachine):
         [entry] = outcome.entries
         self.model.grants[entry] = Grant(contact, kind, amount, self.now, expires_at)
 
-    @rule(contact=st.sampled_from(CONTACTS), kind=st.sampled_from(TYPES),
-          amount=st.integers(1, 4000))
+    @rule(
+        contact=st.sampled_from(CONTACTS),
+        kind=st.sampled_from(TYPES),
+        amount=st.integers(1, 4000),
+    )
     def consume(self, contact, kind, amount):
         expected_ok = amount <= self.model.available(contact, kind, self.now)
         try:
-            outcome = ledger.consume(self.db, self.contacts[contact], self.types[kind],
-                                     amount, user_id=self.user, at=self.now)
+            outcome = ledger.consume(
+                self.db,
+                self.contacts[contact],
+                self.types[kind],
+                amount,
+                user_id=self.user,
+                at=self.now,
+            )
         except Refused:
             assert not expected_ok, "the ledger refused a consumption the model allows"
             return
@@ -174,7 +204,8 @@ class LedgerMachine(RuleBasedStateMachine):
         draws = self.model.draw(contact, kind, amount, self.now)
         self.model.uses[entry] = Use(contact, kind, amount, draws)
         recorded = self.db.query(
-            "SELECT grant_id, amount FROM draws WHERE consumption_id = ?", (entry,))
+            "SELECT grant_id, amount FROM draws WHERE consumption_id = ?", (entry,)
+        )
         assert {r["grant_id"]: r["amount"] for r in recorded} == draws
 
     @precondition(lambda self: self.model.grants)
@@ -192,8 +223,17 @@ class LedgerMachine(RuleBasedStateMachine):
         record = self.model.uses.get(entry) or self.model.grants[entry]
         record.voided = True
 
-    @rule(step=st.sampled_from([timedelta(seconds=1), timedelta(hours=1),
-                                timedelta(hours=7), timedelta(days=1), timedelta(days=2)]))
+    @rule(
+        step=st.sampled_from(
+            [
+                timedelta(seconds=1),
+                timedelta(hours=1),
+                timedelta(hours=7),
+                timedelta(days=1),
+                timedelta(days=2),
+            ]
+        )
+    )
     def advance(self, step):
         self.now += step
 
@@ -217,22 +257,30 @@ class LedgerMachine(RuleBasedStateMachine):
         for kind in TYPES:
             row, expected = rows[kind], self.model.summary(kind, self.now)
             assert {key: row[key] for key in expected} == expected, kind
-            assert row["issued"] == (row["consumed"] + row["expired"] + row["voided"]
-                                     + row["outstanding"])
+            assert row["issued"] == (
+                row["consumed"] + row["expired"] + row["voided"] + row["outstanding"]
+            )
             assert min(row[key] for key in expected) >= 0
 
     @invariant()
     def outstanding_report_agrees(self):
-        holders = {(r["contact_email"], r["type"]): r["outstanding"]
-                   for r in reports.outstanding(self.db, self.now).rows}
-        expected = {(c, k): self.model.available(c, k, self.now)
-                    for c in CONTACTS for k in TYPES}
+        holders = {
+            (r["contact_email"], r["type"]): r["outstanding"]
+            for r in reports.outstanding(self.db, self.now).rows
+        }
+        expected = {
+            (c, k): self.model.available(c, k, self.now) for c in CONTACTS for k in TYPES
+        }
         assert holders == {key: left for key, left in expected.items() if left > 0}
 
 
 def test_ledger_matches_the_model():
     run_state_machine_as_test(
         LedgerMachine,
-        settings=settings(max_examples=100, stateful_step_count=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=100,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )

@@ -14,7 +14,9 @@ SHARED = ROOT.parent / "shared"
 def console_commands() -> list[str]:
     """Every `$ ` line of the README's console blocks, in order."""
     blocks = re.findall(r"```console\n(.*?)```", README.read_text(), flags=re.S)
-    return [line[2:] for block in blocks for line in block.splitlines() if line.startswith("$ ")]
+    return [
+        line[2:] for block in blocks for line in block.splitlines() if line.startswith("$ ")
+    ]
 
 
 def setup_lines() -> list[str]:
@@ -30,15 +32,29 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
 
 
 def test_readme_examples_run_in_order(tmp_path, sample_csv):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     env["POINTS_DB"] = str(tmp_path / "readme.db")
     commands = console_commands()
     assert len(commands) > 30
 
     for command in commands:
         command = command.replace("../shared/", f"{SHARED}/")
-        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=120)
+        if command.startswith("export "):
+            name, value = command.removeprefix("export ").split("=", 1)
+            env[name] = str(tmp_path / value)
+            continue
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, f"{command}\n{done.stderr}"
         assert "Traceback" not in done.stderr, command
 

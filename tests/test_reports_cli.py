@@ -16,10 +16,23 @@ from pointscli.clock import Expiry
 
 NEVER = Expiry(never=True)
 BALANCE_KEYS = ["type", "available", "next_expiry", "expiring_amount"]
-OUTSTANDING_KEYS = ["contact_name", "contact_email", "type", "outstanding", "next_expiry",
-                    "expiring_amount"]
-SUMMARY_KEYS = ["type", "issued", "consumed", "expired", "voided", "outstanding",
-                "contacts"]
+OUTSTANDING_KEYS = [
+    "contact_name",
+    "contact_email",
+    "type",
+    "outstanding",
+    "next_expiry",
+    "expiring_amount",
+]
+SUMMARY_KEYS = [
+    "type",
+    "issued",
+    "consumed",
+    "expired",
+    "voided",
+    "outstanding",
+    "contacts",
+]
 STATEMENT_KEYS = ["entry", "date", "kind", "type", "amount", "balance", "note", "by"]
 
 
@@ -39,12 +52,21 @@ class Book:
         return directory.add_contact(self.db, name, email)["id"]
 
     def issue(self, who, amount, at, expires=None, note=None) -> int:
-        return ledger.issue(self.db, who, self.session, amount, user_id=self.admin, at=at,
-                            expires=expires, note=note).entries[0]
+        return ledger.issue(
+            self.db,
+            who,
+            self.session,
+            amount,
+            user_id=self.admin,
+            at=at,
+            expires=expires,
+            note=note,
+        ).entries[0]
 
     def consume(self, who, amount, at, note=None) -> int:
-        return ledger.consume(self.db, who, self.session, amount, user_id=self.admin, at=at,
-                              note=note).entries[0]
+        return ledger.consume(
+            self.db, who, self.session, amount, user_id=self.admin, at=at, note=note
+        ).entries[0]
 
     def void(self, entry, at) -> None:
         ledger.void(self.db, entry, user_id=self.admin, at=at, reason="mistake")
@@ -81,11 +103,12 @@ def as_csv(result) -> list[dict]:
 # balance ------------------------------------------------------------------------------
 
 
-def test_balance_table_names_the_contact_on_stderr(cli, ann):
+def test_balance_table_names_the_contact_in_its_title(cli, ann):
     result = ok(cli("balance", "ann", "--as-of", "2025-01-31"))
 
-    assert result.stderr == "Ann Lee <ann@example.com>\n"
-    assert result.stdout.splitlines()[0] == "Balance as of 2025-01-31 23:59"
+    assert result.stderr == ""
+    title = "Ann Lee <ann@example.com>: Balance as of 2025-01-31 23:59"
+    assert result.stdout.splitlines()[0] == title
     assert "Session         11  2025-02-05               8" in result.stdout
 
 
@@ -93,8 +116,13 @@ def test_balance_json_has_the_documented_keys_and_no_header(cli, ann):
     result = cli("balance", "ann@example.com", "--as-of", "2025-01-31", "--format", "json")
 
     assert as_json(result) == [
-        {"type": "Session", "available": 11, "next_expiry": "2025-02-05",
-         "expiring_amount": 8}]
+        {
+            "type": "Session",
+            "available": 11,
+            "next_expiry": "2025-02-05",
+            "expiring_amount": 8,
+        }
+    ]
     assert list(json.loads(result.stdout)[0]) == BALANCE_KEYS
     assert result.stderr == ""
 
@@ -103,7 +131,9 @@ def test_balance_lots_lists_open_grants_in_drawing_order(cli, ann):
     rows = as_csv(cli("balance", "1", "--lots", "--as-of", "2025-01-31", "--format", "csv"))
 
     assert [(r["entry"], r["available"], r["valid_until"]) for r in rows] == [
-        ("1", "8", "2025-02-05"), ("3", "3", "")]
+        ("1", "8", "2025-02-05"),
+        ("3", "3", ""),
+    ]
 
 
 def test_balance_of_an_unknown_contact_is_refused(cli, ann):
@@ -121,7 +151,11 @@ def test_statement_ends_at_the_balance(cli, ann):
     balance = as_json(cli("balance", "ann", "--as-of", "2025-03-31", "--format", "json"))
 
     assert [(r["kind"], r["amount"], r["balance"]) for r in rows] == [
-        ("issue", 10, 10), ("consume", -2, 8), ("issue", 3, 11), ("expire", -8, 3)]
+        ("issue", 10, 10),
+        ("consume", -2, 8),
+        ("issue", 3, 11),
+        ("expire", -8, 3),
+    ]
     assert rows[-1]["balance"] == balance[0]["available"] == 3
     assert list(rows[0])[:8] == STATEMENT_KEYS
     assert rows[0]["valid_until"] == "2025-02-05" and rows[1]["drawn_from"] == "#1: 2"
@@ -129,11 +163,24 @@ def test_statement_ends_at_the_balance(cli, ann):
 
 
 def test_statement_from_a_day_includes_that_day(cli, ann):
-    rows = as_csv(cli("statement", "ann", "--from", "2025-01-10", "--to", "2025-01-31",
-                      "--format", "csv"))
+    rows = as_csv(
+        cli(
+            "statement",
+            "ann",
+            "--from",
+            "2025-01-10",
+            "--to",
+            "2025-01-31",
+            "--format",
+            "csv",
+        )
+    )
 
     assert [(r["kind"], r["entry"], r["amount"], r["balance"]) for r in rows] == [
-        ("opening", "", "", "10"), ("consume", "2", "-2", "8"), ("issue", "3", "3", "11")]
+        ("opening", "", "", "10"),
+        ("consume", "2", "-2", "8"),
+        ("issue", "3", "3", "11"),
+    ]
 
 
 def test_statement_for_one_type_and_html(cli, ann):
@@ -150,7 +197,16 @@ def test_statement_table_folds_the_details_into_one_column(cli, ann, book):
     lines = ok(cli("statement", "ann", "--to", "2025-01-31")).stdout.splitlines()
 
     assert lines[1].split() == [
-        "Entry", "Date", "Kind", "Type", "Amount", "Balance", "Note", "By", "Details"]
+        "Entry",
+        "Date",
+        "Kind",
+        "Type",
+        "Amount",
+        "Balance",
+        "Note",
+        "By",
+        "Details",
+    ]
     assert lines[3].endswith("admin  valid until 2025-02-05")
     assert lines[4].endswith("admin  from #1: 2; voided 2025-01-30 09:00 by admin")
     assert lines[5].endswith("gift     admin  never expires")
@@ -167,13 +223,23 @@ def test_statement_of_an_unknown_type_is_refused(cli, ann):
 
 def test_outstanding_json_keys_and_summary_keys(cli, ann):
     listed = as_json(cli("outstanding", "--as-of", "2025-01-31", "--format", "json"))
-    summary = as_json(cli("outstanding", "--summary", "--as-of", "2025-03-31",
-                          "-f", "json"))
+    summary = as_json(
+        cli("outstanding", "--summary", "--as-of", "2025-03-31", "-f", "json")
+    )
 
     assert [list(row)[1:] for row in listed] == [OUTSTANDING_KEYS]
     assert listed[0]["outstanding"] == 11 and listed[0]["contact_name"] == "Ann Lee"
-    assert summary == [{"type": "Session", "issued": 13, "consumed": 2, "expired": 8,
-                        "voided": 0, "outstanding": 3, "contacts": 1}]
+    assert summary == [
+        {
+            "type": "Session",
+            "issued": 13,
+            "consumed": 2,
+            "expired": 8,
+            "voided": 0,
+            "outstanding": 3,
+            "contacts": 1,
+        }
+    ]
     assert list(summary[0]) == SUMMARY_KEYS
 
 
@@ -181,8 +247,17 @@ def test_outstanding_expiring_within_a_period(cli, ann, book):
     later = book.contact("Bob", "bob@example.com")
     book.issue(later, 1_000, utc(2025, 1, 25, 9))
 
-    rows = as_json(cli("outstanding", "--as-of", "2025-01-31",
-                       "--expiring-within", "7 days", "--format", "json"))
+    rows = as_json(
+        cli(
+            "outstanding",
+            "--as-of",
+            "2025-01-31",
+            "--expiring-within",
+            "7 days",
+            "--format",
+            "json",
+        )
+    )
 
     assert [(r["contact_name"], r["expiring_within"]) for r in rows] == [("Ann Lee", 8)]
 
@@ -196,17 +271,28 @@ def test_outstanding_summary_refuses_expiring_within(cli, ann):
 
 def test_outstanding_value_prices_the_unused_points(cli, book):
     who = book.contact()
-    ledger.issue(book.db, who, book.session, 4_000, user_id=book.admin, expires=NEVER,
-                 at=utc(2025, 1, 5, 10), unit_price=8_000, currency="USD")
+    ledger.issue(
+        book.db,
+        who,
+        book.session,
+        4_000,
+        user_id=book.admin,
+        expires=NEVER,
+        at=utc(2025, 1, 5, 10),
+        unit_price=8_000,
+        currency="USD",
+    )
     book.consume(who, 1_500, utc(2025, 1, 6, 10))
 
     listed = as_json(cli("outstanding", "--value", "--format", "json"))
     summary = as_json(cli("outstanding", "--value", "--summary", "--format", "json"))
 
     assert [(r["outstanding"], r["value"], r["currency"]) for r in listed] == [
-        (2.5, "200.00", "USD")]
+        (2.5, "200.00", "USD")
+    ]
     assert [(r["type"], r["value"], r["contacts"]) for r in summary] == [
-        ("Session", "200.00", 1)]
+        ("Session", "200.00", 1)
+    ]
 
 
 def test_a_bad_period_is_refused(cli, ann):
@@ -256,7 +342,7 @@ def test_user_text_is_printed_literally(cli, book):
     listed = ok(cli("outstanding", "--as-of", "2025-01-31"))
     rows = as_csv(cli("outstanding", "--as-of", "2025-01-31", "--format", "csv"))
 
-    assert balance.stderr == "[bold]Kim[/] :+1: <kim@example.com>\n"
+    assert balance.stdout.startswith("[bold]Kim[/] :+1: <kim@example.com>: Balance as of")
     assert "Statement for [bold]Kim[/] :+1: <kim@example.com>" in statement.stdout
     assert "  [/]  " in statement.stdout
     assert "[bold]Kim[/] :+1:" in listed.stdout
@@ -326,6 +412,9 @@ def test_check_lists_problems_and_exits_1(cli, ann, store):
 
     assert table.exit_code == 1 and listed.exit_code == 1
     assert "draws-sum" in table.stdout and "problems found" in table.stderr
-    problem = {"check": "draws-sum", "entry": 2,
-               "message": "consumption #2 is for 2 but its draws add up to 1.5"}
+    problem = {
+        "check": "draws-sum",
+        "entry": 2,
+        "message": "consumption #2 is for 2 but its draws add up to 1.5",
+    }
     assert problem in json.loads(listed.stdout)

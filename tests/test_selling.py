@@ -34,10 +34,18 @@ def count(store, table: str) -> int:
 # Quotes ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("quantity, unit, total", [
-    ("4", 12000, 48000), ("7", 10000, 70000), ("12", 9000, 108000),
-    ("1", 12000, 12000), ("5", 10000, 50000), ("9.5", 10000, 95000), ("10", 9000, 90000),
-])
+@pytest.mark.parametrize(
+    "quantity, unit, total",
+    [
+        ("4", 12000, 48000),
+        ("7", 10000, 70000),
+        ("12", 9000, 108000),
+        ("1", 12000, 12000),
+        ("5", 10000, 50000),
+        ("9.5", 10000, 95000),
+        ("10", 9000, 90000),
+    ],
+)
 def test_the_whole_quantity_gets_the_highest_tier_it_reaches(shop, quantity, unit, total):
     offer = products.quote(shop["store"], shop["pack"], amounts.parse_points(quantity))
 
@@ -162,22 +170,41 @@ def test_editing_a_product_changes_future_expiry_and_default_restores_the_types(
 
 def test_a_sale_on_31_january_of_a_3_month_product_is_valid_until_30_april(shop):
     store = shop["store"]
-    sale = selling.sell(store, shop["pack"], shop["ann"], 4000, user_id=shop["user"],
-                        at=utc(2025, 1, 31, 12))
+    sale = selling.sell(
+        store,
+        shop["pack"],
+        shop["ann"],
+        4000,
+        user_id=shop["user"],
+        at=utc(2025, 1, 31, 12),
+    )
 
     grant = ledger.get_entry(store, sale.purchase["grant_id"])
     assert grant["expires_on"] == "2025-04-30"
     assert (grant["source"], grant["unit_price"], grant["currency"]) == (
-        "purchase", 12000, "USD")
-    assert (sale.purchase["quantity"], sale.purchase["unit_price"], sale.purchase["total"],
-            sale.purchase["user_id"]) == (4000, 12000, 48000, shop["user"])
+        "purchase",
+        12000,
+        "USD",
+    )
+    assert (
+        sale.purchase["quantity"],
+        sale.purchase["unit_price"],
+        sale.purchase["total"],
+        sale.purchase["user_id"],
+    ) == (4000, 12000, 48000, shop["user"])
 
 
 def test_a_product_without_expiry_uses_the_types_default(shop):
     store = shop["store"]
     products.edit_product(store, "Pack", expires="default")
-    sale = selling.sell(store, products.find_product(store, "Pack"), shop["ann"], 1000,
-                        user_id=shop["user"], at=utc(2025, 1, 31, 12))
+    sale = selling.sell(
+        store,
+        products.find_product(store, "Pack"),
+        shop["ann"],
+        1000,
+        user_id=shop["user"],
+        at=utc(2025, 1, 31, 12),
+    )
 
     assert sale.purchase["expires_on"] == "2025-07-31"
 
@@ -208,8 +235,13 @@ def test_a_refused_sale_writes_nothing(shop):
     products.archive_product(store, "Pack")
 
     with pytest.raises(Refused, match="archived"):
-        selling.sell(store, products.find_product(store, "Pack"), shop["ann"], 4000,
-                     user_id=shop["user"])
+        selling.sell(
+            store,
+            products.find_product(store, "Pack"),
+            shop["ann"],
+            4000,
+            user_id=shop["user"],
+        )
     assert [count(store, t) for t in ("purchases", "entries", "refs")] == [0, 0, 0]
 
 
@@ -233,19 +265,25 @@ def test_sales_lists_purchases_in_the_range_with_totals_per_currency(shop):
     store = shop["store"]
     euro = products.add_product(store, "Euro pack", "Session")
     products.add_one_time_price(store, "Euro pack", "80", currency="EUR")
-    for when, product, quantity in [(utc(2025, 1, 5), shop["pack"], 4000),
-                                    (utc(2025, 2, 5), shop["pack"], 12000),
-                                    (utc(2025, 2, 6), euro, 2000),
-                                    (utc(2025, 3, 5), shop["pack"], 1000)]:
+    for when, product, quantity in [
+        (utc(2025, 1, 5), shop["pack"], 4000),
+        (utc(2025, 2, 5), shop["pack"], 12000),
+        (utc(2025, 2, 6), euro, 2000),
+        (utc(2025, 3, 5), shop["pack"], 1000),
+    ]:
         selling.sell(store, product, shop["ann"], quantity, user_id=shop["user"], at=when)
 
     feb = selling.sales(store, utc(2025, 2, 1).date(), utc(2025, 2, 28).date())
     totals = selling.sales_totals(store, utc(2025, 2, 1).date(), utc(2025, 2, 28).date())
 
     assert [(r["product"], r["total"]) for r in feb.rows] == [
-        ("Pack", 108000), ("Euro pack", 16000)]
+        ("Pack", 108000),
+        ("Euro pack", 16000),
+    ]
     assert [(r["currency"], r["purchases"], r["total"]) for r in totals.rows] == [
-        ("EUR", 1, 16000), ("USD", 1, 108000)]
+        ("EUR", 1, 16000),
+        ("USD", 1, 108000),
+    ]
 
 
 def test_a_voided_sale_is_listed_but_left_out_of_the_totals(shop):
@@ -269,17 +307,28 @@ def test_valued_outstanding_agrees_with_a_hand_calculation(shop):
     selling.sell(store, shop["pack"], ann, 4000, user_id=user, at=utc(2025, 1, 1, 9))
     selling.sell(store, shop["pack"], ann, 12000, user_id=user, at=utc(2025, 2, 1, 9))
     # A free point valid until 2025-03-10: the soonest expiry, so it is drawn first.
-    ledger.issue(store, ann, session, 1000, user_id=user, at=utc(2025, 2, 10, 9),
-                 expires=parse_expiry("1 month"), source="trigger", unit_price=0,
-                 currency="USD")
+    ledger.issue(
+        store,
+        ann,
+        session,
+        1000,
+        user_id=user,
+        at=utc(2025, 2, 10, 9),
+        expires=parse_expiry("1 month"),
+        source="trigger",
+        unit_price=0,
+        currency="USD",
+    )
     # 2.5 used: 1 from the free grant, then 1.5 from pack A (the next to expire).
     ledger.consume(store, ann, session, 2500, user_id=user, at=utc(2025, 2, 15, 9))
 
     valued = selling.valued_outstanding(store, utc(2025, 2, 20))
 
     # By hand: A 4 - 1.5 = 2.5 x 120 = 300; B 12 x 90 = 1080; free 0 left. 14.5 worth 1380.
-    assert [(r["contact_name"], r["outstanding"], r["free"], r["value"], r["currency"])
-            for r in valued.rows] == [("Ann Lee", 14500, 0, 138000, "USD")]
+    assert [
+        (r["contact_name"], r["outstanding"], r["free"], r["value"], r["currency"])
+        for r in valued.rows
+    ] == [("Ann Lee", 14500, 0, 138000, "USD")]
 
 
 def test_free_points_count_as_outstanding_worth_nothing(shop):
@@ -294,12 +343,13 @@ def test_free_points_count_as_outstanding_worth_nothing(shop):
     valued = selling.valued_outstanding(store, as_of)
     summary = selling.valued_outstanding(store, as_of, summary=True)
 
-    assert [(r["contact_name"], r["outstanding"], r["free"], r["value"])
-            for r in valued.rows] == [("Ann Lee", 5000, 3000, 24000),
-                                      ("Bob", 1500, 1500, 0)]
+    assert [
+        (r["contact_name"], r["outstanding"], r["free"], r["value"]) for r in valued.rows
+    ] == [("Ann Lee", 5000, 3000, 24000), ("Bob", 1500, 1500, 0)]
 
-    assert [(r["type"], r["outstanding"], r["value"], r["contacts"])
-            for r in summary.rows] == [("Session", 6500, 24000, 2)]
+    assert [
+        (r["type"], r["outstanding"], r["value"], r["contacts"]) for r in summary.rows
+    ] == [("Session", 6500, 24000, 2)]
     plain = reports.summary(store, as_of).rows[0]["outstanding"]
     assert plain == sum(r["outstanding"] for r in valued.rows)
 
@@ -310,16 +360,25 @@ def test_valued_outstanding_keeps_currencies_apart_and_filters_by_type(shop):
     products.add_one_time_price(store, "Euro pack", "80", currency="EUR")
     directory.add_type(store, "Consult")
     selling.sell(store, shop["pack"], ann, 1000, user_id=user, at=utc(2025, 1, 1, 9))
-    selling.sell(store, products.find_product(store, "Euro pack"), ann, 2000, user_id=user,
-                 at=utc(2025, 1, 1, 9))
+    selling.sell(
+        store,
+        products.find_product(store, "Euro pack"),
+        ann,
+        2000,
+        user_id=user,
+        at=utc(2025, 1, 1, 9),
+    )
     consult = directory.find_type(store, "Consult")
     ledger.issue(store, ann, consult, 1000, user_id=user, at=utc(2025, 1, 1, 9))
 
-    rows = selling.valued_outstanding(store, utc(2025, 1, 2), type_id=directory.find_type(
-        store, "Session").id).rows
+    rows = selling.valued_outstanding(
+        store, utc(2025, 1, 2), type_id=directory.find_type(store, "Session").id
+    ).rows
 
     assert [(r["currency"], r["outstanding"], r["value"]) for r in rows] == [
-        ("EUR", 2000, 16000), ("USD", 1000, 12000)]
+        ("EUR", 2000, 16000),
+        ("USD", 1000, 12000),
+    ]
 
 
 # Migration -----------------------------------------------------------------------------

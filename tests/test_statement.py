@@ -30,13 +30,28 @@ class Book:
         self.admin = directory.default_user(store)["id"]
 
     def issue(self, amount, at, expires=None, point_type=None, note=None) -> int:
-        outcome = ledger.issue(self.db, self.ann, point_type or self.session, amount,
-                               user_id=self.admin, at=at, expires=expires, note=note)
+        outcome = ledger.issue(
+            self.db,
+            self.ann,
+            point_type or self.session,
+            amount,
+            user_id=self.admin,
+            at=at,
+            expires=expires,
+            note=note,
+        )
         return outcome.entries[0]
 
     def consume(self, amount, at, point_type=None, note=None) -> int:
-        outcome = ledger.consume(self.db, self.ann, point_type or self.session, amount,
-                                 user_id=self.admin, at=at, note=note)
+        outcome = ledger.consume(
+            self.db,
+            self.ann,
+            point_type or self.session,
+            amount,
+            user_id=self.admin,
+            at=at,
+            note=note,
+        )
         return outcome.entries[0]
 
     def void(self, entry, at, reason=None) -> None:
@@ -79,8 +94,12 @@ def test_running_balance_ends_where_balance_does(book):
 
     rows = book.rows(end=utc(2025, 1, 31, 12))
 
-    assert lines(rows) == [("issue", pack, 10_000, 10_000), ("consume", 2, -1_000, 9_000),
-                           ("consume", 3, -500, 8_500), ("issue", 4, 2_000, 10_500)]
+    assert lines(rows) == [
+        ("issue", pack, 10_000, 10_000),
+        ("consume", 2, -1_000, 9_000),
+        ("consume", 3, -500, 8_500),
+        ("issue", 4, 2_000, 10_500),
+    ]
     assert rows[-1]["balance"] == book.available(utc(2025, 1, 31, 12)) == 10_500
     assert rows[1]["note"] == "intro" and rows[1]["by"] == "admin"
     assert rows[0]["valid_until"] == "2025-02-05" and rows[3]["valid_until"] is None
@@ -98,7 +117,8 @@ def test_expiry_is_its_own_line_for_the_unused_part(book):
 
     expiries = [r for r in rows if r["kind"] == "expire"]
     assert [(r["entry"], r["amount"], r["balance"]) for r in expiries] == [
-        (pack, -7_000, 0)]
+        (pack, -7_000, 0)
+    ]
     assert expiries[0]["date"] == "2025-02-06T00:00:00Z"
     assert expiries[0]["valid_until"] == "2025-02-05"
     assert used_up not in [r["entry"] for r in expiries]
@@ -137,7 +157,10 @@ def test_voided_consumption_keeps_its_line_and_gives_the_points_back(book):
 
     original, void = [r for r in rows if r["entry"] == taken]
     assert (original["kind"], original["amount"], original["balance"]) == (
-        "consume", -3_000, 7_000)
+        "consume",
+        -3_000,
+        7_000,
+    )
     assert original["voided_at"] == "2025-01-11T09:00:00Z"
     assert original["voided_by"] == "admin" and original["void_reason"] == "wrong client"
     assert (void["kind"], void["amount"], void["balance"]) == ("void", 3_000, 10_000)
@@ -171,7 +194,11 @@ def test_voiding_a_grant_removes_only_its_unused_part(book):
 
     void = rows[-1]
     assert (void["kind"], void["entry"], void["amount"], void["balance"]) == (
-        "void", grant, -6_000, 0)
+        "void",
+        grant,
+        -6_000,
+        0,
+    )
     assert void["note"] == "refund; only 6 of 10 left: the rest was used or had expired"
     assert rows[0]["void_reason"] == "refund"
     assert_matches_reports(book, rows)
@@ -193,8 +220,11 @@ def test_a_grant_voided_after_it_expired_changes_nothing_more(book):
 
     rows = book.rows()
 
-    assert lines(rows) == [("issue", grant, 3_000, 3_000), ("expire", grant, -3_000, 0),
-                           ("void", grant, 0, 0)]
+    assert lines(rows) == [
+        ("issue", grant, 3_000, 3_000),
+        ("expire", grant, -3_000, 0),
+        ("void", grant, 0, 0),
+    ]
     assert_matches_reports(book, rows)
 
 
@@ -209,8 +239,10 @@ def test_period_filters_rows_but_not_the_balance(book):
 
     rows = book.rows(start=utc(2025, 2, 1), end=utc(2025, 2, 28, 23))
 
-    assert lines(rows) == [("opening", None, None, 9_000),
-                           ("consume", inside, -2_000, 7_000)]
+    assert lines(rows) == [
+        ("opening", None, None, 9_000),
+        ("consume", inside, -2_000, 7_000),
+    ]
     assert rows[0]["date"] == "2025-02-01T00:00:00Z"
 
 
@@ -236,7 +268,10 @@ def test_each_type_keeps_its_own_running_balance(book):
     only_bonus = statement(book.db, book.ann, type_id=book.bonus.id).rows
 
     assert [(r["type"], r["balance"]) for r in rows] == [
-        ("Session", 3_000), ("Bonus", 1_000), ("Bonus", 750)]
+        ("Session", 3_000),
+        ("Bonus", 1_000),
+        ("Bonus", 750),
+    ]
     assert [r["balance"] for r in only_bonus] == [1_000, 750]
     assert_matches_reports(book, rows)
 
@@ -293,6 +328,7 @@ def test_running_balance_always_equals_the_reports(steps, start_day):
             assert opening["kind"] == "opening"
             assert opening["balance"] == book.available(start - timedelta(seconds=1))
         assert [r for r in period if r["kind"] != "opening"] == [
-            r for r in rows if r["date"] >= clock.to_stored(start)]
+            r for r in rows if r["date"] >= clock.to_stored(start)
+        ]
     finally:
         store.close()

@@ -120,8 +120,10 @@ def test_a_first_schema_file_is_brought_up_to_date_keeping_its_ledger(db_path, m
     ledger.consume(old, ann, session, 500, user_id=admin, at=at)
     old.close()
     monkeypatch.setattr(migrations, "MIGRATIONS", every_step)
-    before = {table: scalar(db_path, f"SELECT COUNT(*) FROM {table}")
-              for table in ("entries", "draws", "refs", "contacts", "users", "point_types")}
+    before = {
+        table: scalar(db_path, f"SELECT COUNT(*) FROM {table}")
+        for table in ("entries", "draws", "refs", "contacts", "users", "point_types")
+    }
 
     current = open_store(db_path)
     try:
@@ -213,8 +215,10 @@ def test_a_failing_write_leaves_nothing(store, db_path):
     with pytest.raises(RuntimeError, match="half way"):
         with store.write():
             store.execute("INSERT INTO settings (key, value) VALUES ('currency', 'EUR')")
-            store.execute("INSERT INTO users (username, username_key, created_at)"
-                          " VALUES ('x', 'x', 'now')")
+            store.execute(
+                "INSERT INTO users (username, username_key, created_at)"
+                " VALUES ('x', 'x', 'now')"
+            )
             raise RuntimeError("half way")
 
     assert scalar(db_path, "SELECT COUNT(*) FROM settings") == 0

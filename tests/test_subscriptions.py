@@ -21,26 +21,36 @@ def plan(store):
     ann = directory.add_contact(store, "Ann Lee", "ann@example.com")
     monthly = products.add_product(store, "Monthly", "Session", expires="2 months")
     products.add_subscription_price(store, "Monthly", "1 month", "4", "400")
-    return {"store": store, "ann": ann["id"], "user": directory.default_user(store)["id"],
-            "monthly": monthly}
+    return {
+        "store": store,
+        "ann": ann["id"],
+        "user": directory.default_user(store)["id"],
+        "monthly": monthly,
+    }
 
 
 def start(plan, at=utc(2025, 1, 31, 10), ref=None):
-    return subscriptions.subscribe(plan["store"], plan["monthly"], plan["ann"],
-                                   user_id=plan["user"], at=at, ref=ref)
+    return subscriptions.subscribe(
+        plan["store"], plan["monthly"], plan["ann"], user_id=plan["user"], at=at, ref=ref
+    )
 
 
 def grants(store) -> list[tuple[str, int]]:
-    return [(clock.local_text(r["at"]), r["amount"])
-            for r in store.query("SELECT at, amount FROM entries ORDER BY at")]
+    return [
+        (clock.local_text(r["at"]), r["amount"])
+        for r in store.query("SELECT at, amount FROM entries ORDER BY at")
+    ]
 
 
 def test_subscribing_issues_period_0_at_once(plan):
     made = start(plan)
 
     entry = plan["store"].one("SELECT * FROM entries")
-    assert (entry["source"], entry["amount"], entry["at"]) == ("subscription", 4000,
-                                                               "2025-01-31T10:00:00Z")
+    assert (entry["source"], entry["amount"], entry["at"]) == (
+        "subscription",
+        4000,
+        "2025-01-31T10:00:00Z",
+    )
     assert entry["expires_on"] == "2025-03-31"
     assert (entry["unit_price"], entry["currency"]) == (10000, "USD")
     assert made.subscription["points"] == 4000
@@ -48,13 +58,17 @@ def test_subscribing_issues_period_0_at_once(plan):
 
 def test_a_monthly_subscription_from_31_january_renews_on_the_last_days(plan):
     start(plan)
-    issued = subscriptions.renew(plan["store"], user_id=plan["user"],
-                                 until=utc(2025, 4, 30, 23))
+    issued = subscriptions.renew(
+        plan["store"], user_id=plan["user"], until=utc(2025, 4, 30, 23)
+    )
 
     assert [r["period"] for r in issued] == [1, 2, 3]
     assert grants(plan["store"]) == [
-        ("2025-01-31 10:00", 4000), ("2025-02-28 10:00", 4000),
-        ("2025-03-31 10:00", 4000), ("2025-04-30 10:00", 4000)]
+        ("2025-01-31 10:00", 4000),
+        ("2025-02-28 10:00", 4000),
+        ("2025-03-31 10:00", 4000),
+        ("2025-04-30 10:00", 4000),
+    ]
 
 
 def test_renew_run_twice_issues_each_period_once(plan):
@@ -85,13 +99,15 @@ def test_the_database_refuses_a_second_row_for_the_same_period(plan):
             store.execute(
                 "INSERT INTO subscription_periods (subscription_id, period_number, at,"
                 " amount, currency, grant_id, recorded_at) SELECT subscription_id, 0, at,"
-                " amount, currency, grant_id, recorded_at FROM subscription_periods")
+                " amount, currency, grant_id, recorded_at FROM subscription_periods"
+            )
 
 
 def test_renew_until_the_future_is_refused(plan):
     with pytest.raises(InvalidInput, match="future"):
-        subscriptions.renew(plan["store"], user_id=plan["user"],
-                            until=clock.utc_now() + timedelta(days=1))
+        subscriptions.renew(
+            plan["store"], user_id=plan["user"], until=clock.utc_now() + timedelta(days=1)
+        )
 
 
 def test_no_renewals_after_a_cancellation(plan):
@@ -144,11 +160,17 @@ def test_several_subscription_prices_need_a_choice(plan):
     with pytest.raises(InvalidInput, match="choose one with --price"):
         start(plan)
     with pytest.raises(NotFound, match="not an active subscription price"):
-        subscriptions.subscribe(store, plan["monthly"], plan["ann"], user_id=plan["user"],
-                                price_id=999)
-    made = subscriptions.subscribe(store, plan["monthly"], plan["ann"],
-                                   user_id=plan["user"], price_id=yearly.id,
-                                   at=utc(2025, 1, 1))
+        subscriptions.subscribe(
+            store, plan["monthly"], plan["ann"], user_id=plan["user"], price_id=999
+        )
+    made = subscriptions.subscribe(
+        store,
+        plan["monthly"],
+        plan["ann"],
+        user_id=plan["user"],
+        price_id=yearly.id,
+        at=utc(2025, 1, 1),
+    )
 
     assert made.subscription["every"] == "1 year"
 
@@ -159,7 +181,9 @@ def test_charges_appear_in_the_sales_report(plan):
 
     rows = selling.sales(plan["store"]).rows
     assert [(r["kind"], r["quantity"], r["total"]) for r in rows] == [
-        ("subscription", 4000, 40000), ("subscription", 4000, 40000)]
+        ("subscription", 4000, 40000),
+        ("subscription", 4000, 40000),
+    ]
     assert selling.sales_totals(plan["store"]).rows[0]["charge_total"] == 80000
 
 
@@ -167,8 +191,13 @@ def test_a_per_point_price_that_does_not_divide_is_rounded_half_even(plan):
     store = plan["store"]
     products.add_product(store, "Trio", "Session")
     products.add_subscription_price(store, "Trio", "1 week", "3", "100")
-    subscriptions.subscribe(store, products.find_product(store, "Trio"), plan["ann"],
-                            user_id=plan["user"], at=utc(2025, 1, 1))
+    subscriptions.subscribe(
+        store,
+        products.find_product(store, "Trio"),
+        plan["ann"],
+        user_id=plan["user"],
+        at=utc(2025, 1, 1),
+    )
 
     assert store.one("SELECT unit_price FROM entries")["unit_price"] == 3333
 
@@ -191,7 +220,9 @@ def test_periods_keep_the_local_clock_time_across_daylight_saving(monkeypatch):
     # 9 March 02:30 does not exist there (clocks jump to 03:30); 9 April 02:30 is EDT.
     starts = [subscriptions.period_start(started, every, n) for n in (1, 2)]
     assert [clock.to_stored(s) for s in starts] == [
-        "2025-03-09T07:30:00Z", "2025-04-09T06:30:00Z"]
+        "2025-03-09T07:30:00Z",
+        "2025-04-09T06:30:00Z",
+    ]
 
 
 def test_two_renew_runs_at_once_issue_each_period_once(plan, db_path):
@@ -203,8 +234,14 @@ def test_two_renew_runs_at_once_issue_each_period_once(plan, db_path):
     stores = [open_store(db_path) for _ in range(4)]
     try:
         with ThreadPoolExecutor(len(stores)) as pool:
-            runs = list(pool.map(lambda s: subscriptions.renew(
-                s, user_id=plan["user"], until=utc(2025, 12, 31, 12)), stores))
+            runs = list(
+                pool.map(
+                    lambda s: subscriptions.renew(
+                        s, user_id=plan["user"], until=utc(2025, 12, 31, 12)
+                    ),
+                    stores,
+                )
+            )
     finally:
         for opened in stores:
             opened.close()

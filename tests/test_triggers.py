@@ -14,30 +14,41 @@ def rules(store):
     directory.add_type(store, "Session", expires="6 months")
     directory.add_type(store, "Consult")
     ann = directory.add_contact(store, "Ann Lee", "ann@example.com")
-    triggers.add_trigger(store, "Referral bonus", "referral", "Session", "1",
-                         once_per_contact=True)
-    triggers.add_trigger(store, "Referral consult", "Referral", "Consult", "0.5",
-                         expires="30 days")
+    triggers.add_trigger(
+        store, "Referral bonus", "referral", "Session", "1", once_per_contact=True
+    )
+    triggers.add_trigger(
+        store, "Referral consult", "Referral", "Consult", "0.5", expires="30 days"
+    )
     return {"store": store, "ann": ann["id"], "user": directory.default_user(store)["id"]}
 
 
 def fire(rules, event="referral", **options):
-    return triggers.fire(rules["store"], event, rules["ann"], user_id=rules["user"],
-                         **options)
+    return triggers.fire(
+        rules["store"], event, rules["ann"], user_id=rules["user"], **options
+    )
 
 
 def grants(store) -> list[tuple]:
-    return [tuple(r) for r in store.query(
-        "SELECT type_id, amount, source, unit_price, expires_on FROM entries ORDER BY id")]
+    return [
+        tuple(r)
+        for r in store.query(
+            "SELECT type_id, amount, source, unit_price, expires_on FROM entries ORDER BY id"
+        )
+    ]
 
 
 def test_fire_runs_every_active_trigger_on_the_event_in_any_case(rules):
     fired = fire(rules, "REFERRAL", at=datetime(2025, 1, 31, 9, tzinfo=timezone.utc))
 
     assert [(r["trigger"], r["amount"], r["result"]) for r in fired.rows] == [
-        ("Referral bonus", 1000, "issued"), ("Referral consult", 500, "issued")]
-    assert grants(rules["store"]) == [(1, 1000, "trigger", 0, "2025-07-31"),
-                                      (2, 500, "trigger", 0, "2025-03-02")]
+        ("Referral bonus", 1000, "issued"),
+        ("Referral consult", 500, "issued"),
+    ]
+    assert grants(rules["store"]) == [
+        (1, 1000, "trigger", 0, "2025-07-31"),
+        (2, 500, "trigger", 0, "2025-03-02"),
+    ]
 
 
 def test_once_per_contact_skips_a_contact_who_already_got_it(rules):
@@ -45,14 +56,17 @@ def test_once_per_contact_skips_a_contact_who_already_got_it(rules):
     again = fire(rules)
 
     assert [r["result"] for r in again.rows] == [
-        "skipped: once per contact, already issued as entry #1", "issued"]
+        "skipped: once per contact, already issued as entry #1",
+        "issued",
+    ]
     assert [g[0] for g in grants(rules["store"])] == [1, 2, 2]
 
 
 def test_a_voided_grant_does_not_count_as_already_given(rules):
     first = fire(rules)
-    ledger.void(rules["store"], first.rows[0]["entry"], user_id=rules["user"],
-                reason="test")
+    ledger.void(
+        rules["store"], first.rows[0]["entry"], user_id=rules["user"], reason="test"
+    )
 
     assert fire(rules).rows[0]["result"] == "issued"
 
@@ -73,7 +87,6 @@ def test_an_event_no_trigger_listens_to_is_refused_naming_the_known_events(rules
 
     expected = r"no trigger listens to 'signup' \(events with triggers: referral, review\)"
     with pytest.raises(Refused, match=expected):
-
         fire(rules, "signup")
     assert grants(rules["store"]) == []
 

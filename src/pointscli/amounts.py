@@ -14,14 +14,38 @@ from pointscli.errors import InvalidInput
 SCALE = 1000
 
 # Plain digits with an optional fraction: no sign, exponent, NaN or infinity.
-_POINTS_RE = re.compile(r"^(\d+)(?:\.(\d+))?$")
-_MONEY_RE = re.compile(r"^(\d+)(?:\.(\d+))?$")
+_POINTS_RE = re.compile(r"^([0-9]+)(?:\.([0-9]+))?$")
+_MONEY_RE = re.compile(r"^([0-9]+)(?:\.([0-9]+))?$")
+# Far above any real pack, far below SQLite's 64-bit integers even when summed.
+MAX_POINTS = 1_000_000_000
+MAX_MONEY_MINOR = 10**15
 
 # Minor-unit exponents that differ from the usual 2 (ISO 4217).
 _EXPONENTS = {
-    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3,
-    "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0,
-    "TND": 3, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3,
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "IQD": 3,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "PYG": 0,
+    "RWF": 0,
+    "TND": 3,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
 }
 
 
@@ -45,6 +69,10 @@ def parse_points(text: str, what: str = "amount") -> int:
 
     if thousandths <= 0:
         raise InvalidInput(f"{what} must be more than zero, got {text!r}")
+    if thousandths > MAX_POINTS * SCALE:
+        raise InvalidInput(
+            f"{what} {text!r} is too large: at most {MAX_POINTS:,} points at once"
+        )
     return thousandths
 
 
@@ -68,7 +96,9 @@ def normalise_currency(code: str) -> str:
     """Check an ISO 4217 code's shape and return it in capitals."""
     cleaned = str(code).strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", cleaned):
-        raise InvalidInput(f"currency {code!r} is not a three-letter ISO 4217 code such as USD or EUR")
+        raise InvalidInput(
+            f"currency {code!r} is not a three-letter ISO 4217 code such as USD or EUR"
+        )
     return cleaned
 
 
@@ -90,8 +120,13 @@ def parse_money(text: str, currency: str, what: str = "price") -> int:
     whole, fraction = match.group(1), match.group(2) or ""
 
     if len(fraction.rstrip("0")) > places:
-        raise InvalidInput(f"{what} {text!r} has more decimal places than {currency} allows ({places})")
-    return int(whole) * 10**places + int((fraction + "0" * places)[:places] or 0)
+        raise InvalidInput(
+            f"{what} {text!r} has more decimal places than {currency} allows ({places})"
+        )
+    minor = int(whole) * 10**places + int((fraction + "0" * places)[:places] or 0)
+    if minor > MAX_MONEY_MINOR:
+        raise InvalidInput(f"{what} {text!r} is too large")
+    return minor
 
 
 def format_money(minor: int, currency: str) -> str:

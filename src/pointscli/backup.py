@@ -44,22 +44,26 @@ def _check_target(store, target: Path, force: bool) -> None:
     """Refuse a folder, a missing folder, the database itself, or an existing file."""
     if target.is_dir():
         raise InvalidInput(
-            f"{target} is a folder: give a file name such as {target / 'points-backup.db'}")
+            f"{target} is a folder: give a file name such as {target / 'points-backup.db'}"
+        )
     if not target.parent.is_dir():
         raise InvalidInput(
-            f"the folder {target.parent} does not exist: create it or choose another place")
+            f"the folder {target.parent} does not exist: create it or choose another place"
+        )
     if target.exists() and target.resolve() == Path(store.path).resolve():
         raise Refused(f"{target} is the database itself: give another file name")
     if target.exists() and not force:
         raise Refused(
-            f"{target} already exists: give a new file name, or --force to replace it")
+            f"{target} already exists: give a new file name, or --force to replace it"
+        )
 
 
 def _private_file_beside(target: Path) -> Path:
     """An empty file readable by its owner only, in the destination's folder."""
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
     except OSError as error:
         raise InvalidInput(f"cannot write in {target.parent}: {error.strerror}") from None
     os.close(handle)

@@ -49,10 +49,17 @@ def draws_add_up(store, now: str) -> list[Problem]:
     rows = store.query(
         "SELECT c.id, c.amount, COALESCE(SUM(d.amount), 0) AS drawn FROM entries c"
         " LEFT JOIN draws d ON d.consumption_id = c.id WHERE c.kind = 'consume'"
-        " GROUP BY c.id HAVING drawn != c.amount ORDER BY c.id")
-    return [Problem("draws-sum", r["id"],
-                    f"consumption #{r['id']} is for {format_points(r['amount'])} but its "
-                    f"draws add up to {format_points(r['drawn'])}") for r in rows]
+        " GROUP BY c.id HAVING drawn != c.amount ORDER BY c.id"
+    )
+    return [
+        Problem(
+            "draws-sum",
+            r["id"],
+            f"consumption #{r['id']} is for {format_points(r['amount'])} but its "
+            f"draws add up to {format_points(r['drawn'])}",
+        )
+        for r in rows
+    ]
 
 
 def grants_not_overdrawn(store, now: str) -> list[Problem]:
@@ -60,7 +67,8 @@ def grants_not_overdrawn(store, now: str) -> list[Problem]:
     rows = store.query(
         "SELECT d.grant_id, d.amount, c.at, c.voided_at, g.amount AS issued FROM draws d"
         " JOIN entries c ON c.id = d.consumption_id JOIN entries g ON g.id = d.grant_id"
-        " ORDER BY d.grant_id")
+        " ORDER BY d.grant_id"
+    )
     by_grant: dict[int, list] = {}
     for row in rows:
         by_grant.setdefault(row["grant_id"], []).append(row)
@@ -68,10 +76,14 @@ def grants_not_overdrawn(store, now: str) -> list[Problem]:
     for grant_id, draws in by_grant.items():
         peak, moment = _peak_in_force(draws)
         if peak > draws[0]["issued"]:
-            problems.append(Problem(
-                "grant-overdrawn", grant_id,
-                f"grant #{grant_id} issued {format_points(draws[0]['issued'])} but "
-                f"{format_points(peak)} was drawn from it at {_when(moment)}"))
+            problems.append(
+                Problem(
+                    "grant-overdrawn",
+                    grant_id,
+                    f"grant #{grant_id} issued {format_points(draws[0]['issued'])} but "
+                    f"{format_points(peak)} was drawn from it at {_when(moment)}",
+                )
+            )
     return problems
 
 
@@ -95,9 +107,13 @@ def draws_match_their_grant(store, now: str) -> list[Problem]:
         " c.contact_id AS c_contact, c.type_id AS c_type, c.at AS c_at, g.kind AS g_kind,"
         " g.contact_id AS g_contact, g.type_id AS g_type, g.at AS g_at, g.expires_at"
         " FROM draws d JOIN entries c ON c.id = d.consumption_id"
-        " JOIN entries g ON g.id = d.grant_id ORDER BY d.consumption_id, d.grant_id")
-    return [Problem("draw-grant", row["id"], f"entry #{row['id']} {fault}")
-            for row in rows for fault in _draw_faults(row)]
+        " JOIN entries g ON g.id = d.grant_id ORDER BY d.consumption_id, d.grant_id"
+    )
+    return [
+        Problem("draw-grant", row["id"], f"entry #{row['id']} {fault}")
+        for row in rows
+        for fault in _draw_faults(row)
+    ]
 
 
 def _draw_faults(row) -> list[str]:
@@ -126,10 +142,17 @@ def _draw_faults(row) -> list[str]:
 def voids_after_entries(store, now: str) -> list[Problem]:
     """A void is dated at or after the entry it voids."""
     rows = store.query(
-        "SELECT id, at, voided_at FROM entries WHERE voided_at < at ORDER BY id")
-    return [Problem("void-date", r["id"],
-                    f"entry #{r['id']} of {_when(r['at'])} is voided earlier, at "
-                    f"{_when(r['voided_at'])}") for r in rows]
+        "SELECT id, at, voided_at FROM entries WHERE voided_at < at ORDER BY id"
+    )
+    return [
+        Problem(
+            "void-date",
+            r["id"],
+            f"entry #{r['id']} of {_when(r['at'])} is voided earlier, at "
+            f"{_when(r['voided_at'])}",
+        )
+        for r in rows
+    ]
 
 
 def no_use_after_void(store, now: str) -> list[Problem]:
@@ -137,11 +160,17 @@ def no_use_after_void(store, now: str) -> list[Problem]:
     rows = store.query(
         "SELECT d.consumption_id, d.grant_id, c.at, g.voided_at FROM draws d"
         " JOIN entries c ON c.id = d.consumption_id JOIN entries g ON g.id = d.grant_id"
-        " WHERE g.voided_at IS NOT NULL AND c.at > g.voided_at ORDER BY d.consumption_id")
-    return [Problem("used-after-void", r["consumption_id"],
-                    f"consumption #{r['consumption_id']} of {_when(r['at'])} draws from "
-                    f"grant #{r['grant_id']}, voided at {_when(r['voided_at'])}")
-            for r in rows]
+        " WHERE g.voided_at IS NOT NULL AND c.at > g.voided_at ORDER BY d.consumption_id"
+    )
+    return [
+        Problem(
+            "used-after-void",
+            r["consumption_id"],
+            f"consumption #{r['consumption_id']} of {_when(r['at'])} draws from "
+            f"grant #{r['grant_id']}, voided at {_when(r['voided_at'])}",
+        )
+        for r in rows
+    ]
 
 
 # Totals ------------------------------------------------------------------------
@@ -178,12 +207,16 @@ def totals_balance(store, now: str) -> list[Problem]:
         if accounted != row["issued"]:
             kinds = ("consumed", "expired", "voided")
             parts = [f"{format_points(row[kind])} {kind}" for kind in kinds]
-            problems.append(Problem(
-                "balance", None,
-                f"contact #{row['contact_id']}, {row['type']}: issued "
-                f"{format_points(row['issued'])} but {', '.join(parts)} and "
-                f"{format_points(outstanding)} outstanding add up to "
-                f"{format_points(accounted)}"))
+            problems.append(
+                Problem(
+                    "balance",
+                    None,
+                    f"contact #{row['contact_id']}, {row['type']}: issued "
+                    f"{format_points(row['issued'])} but {', '.join(parts)} and "
+                    f"{format_points(outstanding)} outstanding add up to "
+                    f"{format_points(accounted)}",
+                )
+            )
     return problems
 
 
@@ -198,10 +231,14 @@ def refs_name_entries(store, now: str) -> list[Problem]:
         key, named = row["key"], _entry_numbers(row["result"])
         if named is None:
             problems.append(
-                Problem("refs", None, f"--ref {key!r} keeps no list of entry numbers"))
+                Problem("refs", None, f"--ref {key!r} keeps no list of entry numbers")
+            )
             continue
-        problems += [Problem("refs", n, f"--ref {key!r} names entry #{n}, which is missing")
-                     for n in named if n not in known]
+        problems += [
+            Problem("refs", n, f"--ref {key!r} names entry #{n}, which is missing")
+            for n in named
+            if n not in known
+        ]
     return problems
 
 
@@ -217,16 +254,30 @@ def _entry_numbers(result: str | None) -> list[int] | None:
 
 def sqlite_integrity(store, now: str) -> list[Problem]:
     """SQLite's own checks: the file's structure and every foreign key."""
-    problems = [Problem("integrity", None, row[0])
-                for row in store.query("PRAGMA integrity_check") if row[0] != "ok"]
+    problems = [
+        Problem("integrity", None, row[0])
+        for row in store.query("PRAGMA integrity_check")
+        if row[0] != "ok"
+    ]
     for row in store.query("PRAGMA foreign_key_check"):
         entry = row[1] if row[0] == "entries" else None
-        problems.append(Problem("foreign-keys", entry,
-                                f"{row[0]} row {row[1]} refers to a missing {row[2]} row"))
+        problems.append(
+            Problem(
+                "foreign-keys",
+                entry,
+                f"{row[0]} row {row[1]} refers to a missing {row[2]} row",
+            )
+        )
     return problems
 
 
 CHECKS = [
-    draws_add_up, grants_not_overdrawn, draws_match_their_grant, voids_after_entries,
-    no_use_after_void, totals_balance, refs_name_entries, sqlite_integrity,
+    draws_add_up,
+    grants_not_overdrawn,
+    draws_match_their_grant,
+    voids_after_entries,
+    no_use_after_void,
+    totals_balance,
+    refs_name_entries,
+    sqlite_integrity,
 ]

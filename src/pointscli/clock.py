@@ -14,13 +14,27 @@ from datetime import date, datetime, time, timedelta, timezone
 from pointscli.errors import InvalidInput
 
 STORED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+MIN_YEAR, MAX_YEAR = 1900, 2999
+# Periods longer than a century are typing mistakes, and would leave the calendar.
+_PERIOD_LIMITS = {"days": 36_500, "weeks": 5_200, "months": 1_200, "years": 100}
 
-_PERIOD_RE = re.compile(r"^(\d+)\s*([a-z]+)$")
+_PERIOD_RE = re.compile(r"^([0-9]+)\s*([a-z]+)$")
 _PERIOD_UNITS = {
-    "d": "days", "day": "days", "days": "days",
-    "w": "weeks", "wk": "weeks", "week": "weeks", "weeks": "weeks",
-    "m": "months", "mo": "months", "month": "months", "months": "months",
-    "y": "years", "yr": "years", "year": "years", "years": "years",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "w": "weeks",
+    "wk": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "m": "months",
+    "mo": "months",
+    "month": "months",
+    "months": "months",
+    "y": "years",
+    "yr": "years",
+    "year": "years",
+    "years": "years",
 }
 _YEAR_FIRST_RE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _NUMERIC_RE = re.compile(r"^[\d\s/.\-:]+$")
@@ -120,7 +134,12 @@ def _parse_day_or_moment(text: str) -> date | datetime:
     if year_first:
         text = "-".join(f"{int(part):02d}" for part in year_first.groups())
     parsed = _parse_iso(text)
-    return parsed if parsed is not None else _parse_named_month(text)
+    parsed = parsed if parsed is not None else _parse_named_month(text)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidInput(
+            f"{text!r} is out of range: give a date from {MIN_YEAR} to {MAX_YEAR}"
+        )
+    return parsed
 
 
 def _parse_iso(text: str) -> date | datetime | None:
@@ -129,7 +148,9 @@ def _parse_iso(text: str) -> date | datetime | None:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise InvalidInput(f"{text!r} is not a real calendar date") from None
+            raise InvalidInput(
+                f"{text!r} is not a real calendar date: check the month (01-12) and day"
+            ) from None
     if not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):
         return None
     try:
@@ -194,7 +215,15 @@ def parse_period(text: str) -> Period:
     """Parse "6 months", "90 days", "1 year", "2 weeks" (or 6m, 90d, 1y, 2w)."""
     match = _PERIOD_RE.match(str(text).strip().lower())
     unit = _PERIOD_UNITS.get(match.group(2)) if match else None
-    if not match or unit is None or int(match.group(1)) <= 0:
+    if match and unit and int(match.group(1)) == 0:
+        raise InvalidInput(
+            f"period {text!r} is zero: give at least 1, such as 1 day or 6 months"
+        )
+    if match and unit and int(match.group(1)) > _PERIOD_LIMITS[unit]:
+        raise InvalidInput(
+            f"period {text!r} is too long: at most {_PERIOD_LIMITS[unit]} {unit}"
+        )
+    if not match or unit is None:
         raise InvalidInput(
             f"{text!r} is not a period: use a whole number and a unit, "
             "such as 90 days, 2 weeks, 6 months or 1 year"

@@ -43,27 +43,87 @@ VISITS = {
     "Consult": [("0.25", 2), ("0.5", 2), ("1", 1)],
 }
 NOTES = {
-    "Session": ["Weekly check-in", "Goal setting", "Values exercise", "Career review",
-                "Debrief after interview", "Follow-up on habits", "Rescheduled from Monday",
-                "+ extra 15 min, not charged", "@home visit", "-> moved to Thursday"],
-    "Group class": ["Tuesday group: habits", "Thursday group: focus",
-                    "Workshop: time boxing", "Group: peer feedback round"],
+    "Session": [
+        "Weekly check-in",
+        "Goal setting",
+        "Values exercise",
+        "Career review",
+        "Debrief after interview",
+        "Follow-up on habits",
+        "Rescheduled from Monday",
+        "+ extra 15 min, not charged",
+        "@home visit",
+        "-> moved to Thursday",
+    ],
+    "Group class": [
+        "Tuesday group: habits",
+        "Thursday group: focus",
+        "Workshop: time boxing",
+        "Group: peer feedback round",
+    ],
     "Consult": ["Quick call", "Email consult", "Video consult"],
 }
 
 FIRST_NAMES = [
-    "Ann", "Bo", "Chloé", "Dmitri", "Eva", "François", "Grace", "Hiro", "Inés", "Jonas",
-    "Kwame", "Łukasz", "Maja", "Nuño", "Olu", "Priya", "Quinn", "Rosa", "Søren", "Tomás",
-    "Uma", "Vik", "Wen", "Xavier", "Yara", "Zoë", "Mei", "Ayşe", "Björn", "Siobhán",
+    "Ann",
+    "Bo",
+    "Chloé",
+    "Dmitri",
+    "Eva",
+    "François",
+    "Grace",
+    "Hiro",
+    "Inés",
+    "Jonas",
+    "Kwame",
+    "Łukasz",
+    "Maja",
+    "Nuño",
+    "Olu",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Søren",
+    "Tomás",
+    "Uma",
+    "Vik",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoë",
+    "Mei",
+    "Ayşe",
+    "Björn",
+    "Siobhán",
 ]
 LAST_NAMES = [
-    "Lee", "Chen", "Novak", "O'Brien", "Kowalski", "Müller", "Núñez", "Okafor", "Rossi",
-    "Tanaka", "Haddad", "Lindqvist", "Petrov", "Silva", "Moreau", "Costa", "Berg",
-    "Schmidt", "Álvarez", "Wójcik",
+    "Lee",
+    "Chen",
+    "Novak",
+    "O'Brien",
+    "Kowalski",
+    "Müller",
+    "Núñez",
+    "Okafor",
+    "Rossi",
+    "Tanaka",
+    "Haddad",
+    "Lindqvist",
+    "Petrov",
+    "Silva",
+    "Moreau",
+    "Costa",
+    "Berg",
+    "Schmidt",
+    "Álvarez",
+    "Wójcik",
 ]
 # Names written in their own script, with the ASCII email their owners use.
-OTHER_SCRIPTS = [("李娜", "li.na"), ("Σοφία Παππά", "sofia.pappa"),
-                 ("Анна Иванова", "anna.ivanova")]
+OTHER_SCRIPTS = [
+    ("李娜", "li.na"),
+    ("Σοφία Παππά", "sofia.pappa"),
+    ("Анна Иванова", "anna.ivanova"),
+]
 
 
 @dataclass
@@ -78,7 +138,7 @@ class Client:
     types: list[str]
     weekday: int
     hour: int
-    attendance: float
+    attendance_percent: int  # chance of turning up to a booked session
 
 
 @dataclass(frozen=True)
@@ -100,8 +160,10 @@ def fill_demo(store, seed: int = DEFAULT_SEED, today: date | None = None) -> Dem
 
     with store.write():
         _refuse_unless_fresh(store)
-        types = {name: directory.add_type(store, name, plural, description, expires)
-                 for name, plural, expires, description in TYPES}
+        types = {
+            name: directory.add_type(store, name, plural, description, expires)
+            for name, plural, expires, description in TYPES
+        }
         users = _add_users(store)
         clients = _add_clients(store, rng, first_day, last_day)
         practice = _Practice(store, rng, types, users, first_day)
@@ -115,8 +177,10 @@ def fill_demo(store, seed: int = DEFAULT_SEED, today: date | None = None) -> Dem
 
 def _refuse_unless_fresh(store) -> None:
     """The demo adds its own types and contacts: it needs an empty database."""
-    held = {table: store.one(f"SELECT COUNT(*) FROM {table}")[0]
-            for table in ("entries", "contacts", "point_types")}
+    held = {
+        table: store.one(f"SELECT COUNT(*) FROM {table}")[0]
+        for table in ("entries", "contacts", "point_types")
+    }
     if any(held.values()):
         raise Refused(
             f"{store.path} already holds {held['entries']} entries, {held['contacts']} "
@@ -137,25 +201,37 @@ def _add_users(store) -> dict[str, int]:
     return ids
 
 
-def _add_clients(store, rng: random.Random, first_day: date,
-                 last_day: date) -> list[Client]:
+def _add_clients(
+    store, rng: random.Random, first_day: date, last_day: date
+) -> list[Client]:
     """30-40 clients: a core from the start, the rest joining through the year."""
     names = _client_names(rng, rng.randint(32, 38))
     clients = []
     for number, (name, email_name) in enumerate(names, start=1):
         email = f"{email_name}{number}@example.com"
-        contact = directory.add_contact(store, name, email,
-                                        "Prefers mornings" if number % 7 == 0 else None)
-        joins = first_day + timedelta(days=rng.randint(0, 20) if number <= 10
-                                      else rng.randint(0, DAYS - 60))
+        contact = directory.add_contact(
+            store, name, email, "Prefers mornings" if number % 7 == 0 else None
+        )
+        joins = first_day + timedelta(
+            days=rng.randint(0, 20) if number <= 10 else rng.randint(0, DAYS - 60)
+        )
         # Some stop coming after a few months; their points are left to expire.
         leaves = joins + timedelta(days=rng.randint(60, 200))
         if rng.random() < 0.7 or leaves >= last_day:
             leaves = None
-        clients.append(Client(
-            contact["id"], f"{name} <{email}>", email, joins, leaves, _habits(rng),
-            rng.randint(0, 4), rng.choice([9, 10, 11, 14, 15, 16, 17]),
-            rng.choice([0.3, 0.6, 0.75, 0.9, 0.95])))
+        clients.append(
+            Client(
+                contact["id"],
+                f"{name} <{email}>",
+                email,
+                joins,
+                leaves,
+                _habits(rng),
+                rng.randint(0, 4),
+                rng.choice([9, 10, 11, 14, 15, 16, 17]),
+                rng.choice([30, 60, 75, 90, 95]),
+            )
+        )
     return clients
 
 
@@ -170,8 +246,9 @@ def _client_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
 
 
 # Letters that Unicode does not decompose into a base letter and a mark.
-_UNSPLIT = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "Ae",
-                          "æ": "ae"})
+_UNSPLIT = str.maketrans(
+    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "Ae", "æ": "ae"}
+)
 
 
 def _ascii(text: str) -> str:
@@ -191,19 +268,28 @@ def _habits(rng: random.Random) -> list[str]:
 class _Practice:
     """Runs the practice day by day: purchases, visits, gifts."""
 
-    def __init__(self, store, rng: random.Random, types: dict[str, PointType],
-                 users: dict[str, int], first_day: date):
+    def __init__(
+        self,
+        store,
+        rng: random.Random,
+        types: dict[str, PointType],
+        users: dict[str, int],
+        first_day: date,
+    ):
         self.store = store
         self.rng = rng
         self.types = types
         self.users = users
         self.currency = directory.default_currency(store)
-        self.gift_days = {first_day + timedelta(days=offset)
-                          for offset in rng.sample(range(30, DAYS - 30), 3)}
+        self.gift_days = {
+            first_day + timedelta(days=offset)
+            for offset in rng.sample(range(30, DAYS - 30), 3)
+        }
 
     def run_day(self, day: date, clients: list[Client]) -> None:
-        active = [c for c in clients
-                  if c.joins <= day and (c.leaves is None or day < c.leaves)]
+        active = [
+            c for c in clients if c.joins <= day and (c.leaves is None or day < c.leaves)
+        ]
         for client in active:
             if day == client.joins:
                 for type_name in client.types:
@@ -223,7 +309,7 @@ class _Practice:
 
     def _visit(self, client: Client, type_name: str, day: date, hour: int) -> None:
         """A visit if the client comes; a new pack first when the balance is short."""
-        if type_name != "Consult" and self.rng.random() > client.attendance:
+        if type_name != "Consult" and self.rng.randint(1, 100) > client.attendance_percent:
             return
         point_type = self.types[type_name]
         sizes, weights = zip(*VISITS[type_name])
@@ -236,24 +322,47 @@ class _Practice:
         by_sam = (type_name == "Group class" and hour == 18) or self.rng.random() < 0.2
         by = "sam" if by_sam else "coach"
         ledger.insert_consumption(
-            self.store, client.contact_id, point_type, amount, user_id=self.users[by],
-            at=at, note=self.rng.choice(NOTES[type_name]), contact_label=client.label)
+            self.store,
+            client.contact_id,
+            point_type,
+            amount,
+            user_id=self.users[by],
+            at=at,
+            note=self.rng.choice(NOTES[type_name]),
+            contact_label=client.label,
+        )
 
     def _buy(self, client: Client, type_name: str, at: datetime) -> None:
         packs = PACKS[type_name]
         size, price, _ = self.rng.choices(packs, [weight for _, _, weight in packs])[0]
         note = f"Purchased {size}-pack" if size > 1 else "Single purchase"
         ledger.insert_grant(
-            self.store, client.contact_id, self.types[type_name], size * amounts.SCALE,
-            user_id=self.users["coach"], at=at, expires=None, note=note, source="purchase",
-            unit_price=amounts.parse_money(price, self.currency), currency=self.currency)
+            self.store,
+            client.contact_id,
+            self.types[type_name],
+            size * amounts.SCALE,
+            user_id=self.users["coach"],
+            at=at,
+            expires=None,
+            note=note,
+            source="purchase",
+            unit_price=amounts.parse_money(price, self.currency),
+            currency=self.currency,
+        )
 
     def _gift(self, client: Client, day: date) -> None:
         """A thank-you session that never expires."""
         ledger.insert_grant(
-            self.store, client.contact_id, self.types["Session"], amounts.SCALE,
-            user_id=self.users["coach"], at=_moment(day, 8, 30), expires=Expiry(never=True),
-            note="Gift: thank-you session", source="manual")
+            self.store,
+            client.contact_id,
+            self.types["Session"],
+            amounts.SCALE,
+            user_id=self.users["coach"],
+            at=_moment(day, 8, 30),
+            expires=Expiry(never=True),
+            note="Gift: thank-you session",
+            source="manual",
+        )
 
 
 def _moment(day: date, hour: int, minute: int) -> datetime:

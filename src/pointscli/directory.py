@@ -16,8 +16,10 @@ from pointscli.errors import InvalidInput, NotFound, Refused
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME_RE = re.compile(r"^[\w.\-]+$")
-SETTINGS = {"default-user": "the username that records work when --by is not given",
-            "currency": "the ISO 4217 code used when a price names none"}
+SETTINGS = {
+    "default-user": "the username that records work when --by is not given",
+    "currency": "the ISO 4217 code used when a price names none",
+}
 DEFAULT_CURRENCY = "USD"
 ADMIN = "admin"
 
@@ -27,8 +29,10 @@ def _now() -> str:
 
 
 def _suggest(text: str, candidates: list[str]) -> str:
-    """ ' Did you mean: a, b?' for the closest candidates, or ''."""
-    close = difflib.get_close_matches(text.casefold(), [c.casefold() for c in candidates], 3, 0.6)
+    """' Did you mean: a, b?' for the closest candidates, or ''."""
+    close = difflib.get_close_matches(
+        text.casefold(), [c.casefold() for c in candidates], 3, 0.6
+    )
     by_key = {c.casefold(): c for c in candidates}
     return f" Did you mean: {', '.join(by_key[c] for c in close)}?" if close else ""
 
@@ -53,23 +57,32 @@ def set_setting(store, key: str, value: str) -> str:
     from pointscli.amounts import normalise_currency
 
     if key not in SETTINGS:
-        raise InvalidInput(f"unknown setting {key!r}: known settings are {', '.join(SETTINGS)}")
+        raise InvalidInput(
+            f"unknown setting {key!r}: known settings are {', '.join(SETTINGS)}"
+        )
     with store.write():
         if key == "default-user":
             value = find_user(store, value)["username"]
         if key == "currency":
             value = normalise_currency(value)
-        store.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+        store.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value)
+        )
     return value
 
 
 def all_settings(store) -> dict[str, str]:
-    stored = {row["key"]: row["value"] for row in store.query("SELECT key, value FROM settings")}
+    stored = {
+        row["key"]: row["value"] for row in store.query("SELECT key, value FROM settings")
+    }
     default_user = stored.get("default-user")
     if default_user is None:
         first = store.one("SELECT username FROM users ORDER BY id LIMIT 1")
         default_user = first["username"] if first else f"{ADMIN} (created on first write)"
-    return {"default-user": default_user, "currency": stored.get("currency", DEFAULT_CURRENCY)}
+    return {
+        "default-user": default_user,
+        "currency": stored.get("currency", DEFAULT_CURRENCY),
+    }
 
 
 def default_currency(store) -> str:
@@ -145,8 +158,14 @@ class PointType:
 
 def _type_from_row(row) -> PointType:
     expires = parse_expiry(row["expires"]) if row["expires"] else None
-    return PointType(row["id"], row["name"], row["plural"], row["description"], expires,
-                     bool(row["archived_at"]))
+    return PointType(
+        row["id"],
+        row["name"],
+        row["plural"],
+        row["description"],
+        expires,
+        bool(row["archived_at"]),
+    )
 
 
 def _check_type_names(store, name: str, plural: str, except_id: int | None = None) -> None:
@@ -158,11 +177,19 @@ def _check_type_names(store, name: str, plural: str, except_id: int | None = Non
             (key, key, except_id),
         )
         if row:
-            raise Refused(f"{word!r} is already used by the point type {row['name']!r}")
+            raise Refused(
+                f"{word!r} is already used by the point type {row['name']!r}: choose another "
+                f"name, or change that type with `points type edit {row['name']!r}`"
+            )
 
 
-def add_type(store, name: str, plural: str | None = None, description: str | None = None,
-             expires: str | None = None) -> PointType:
+def add_type(
+    store,
+    name: str,
+    plural: str | None = None,
+    description: str | None = None,
+    expires: str | None = None,
+) -> PointType:
     """Define a point type; the plural defaults to the name plus "s"."""
     name = _required(name, "type name")
     plural = (plural or "").strip() or f"{name}s"
@@ -196,7 +223,10 @@ def get_type(store, type_id: int) -> PointType:
 
 def list_types(store, include_archived: bool = False) -> list[PointType]:
     where = "" if include_archived else "WHERE archived_at IS NULL"
-    return [_type_from_row(r) for r in store.query(f"SELECT * FROM point_types {where} ORDER BY id")]
+    return [
+        _type_from_row(r)
+        for r in store.query(f"SELECT * FROM point_types {where} ORDER BY id")
+    ]
 
 
 def find_type(store, text: str | None) -> PointType:
@@ -206,36 +236,54 @@ def find_type(store, text: str | None) -> PointType:
         if len(active) == 1:
             return active[0]
         if not active:
-            raise NotFound("no point types yet: add one with `points type add Session --expires '6 months'`")
+            raise NotFound(
+                "no point types yet: add one with `points type add Session --expires '6 months'`"
+            )
         raise InvalidInput(f"say which point type with --type: {_type_names(active)}")
 
     key = str(text).strip().casefold()
-    row = store.one("SELECT * FROM point_types WHERE name_key = ? OR plural_key = ?", (key, key))
+    row = store.one(
+        "SELECT * FROM point_types WHERE name_key = ? OR plural_key = ?", (key, key)
+    )
     if row:
         return _type_from_row(row)
     everything = list_types(store, include_archived=True)
     names = [t.name for t in everything]
-    raise NotFound(f"no point type {text!r}.{_suggest(text, names)} Known types: {_type_names(everything)}")
+    raise NotFound(
+        f"no point type {text!r}.{_suggest(text, names)} Known types: {_type_names(everything)}"
+    )
 
 
 def _type_names(types: list[PointType]) -> str:
     return ", ".join(t.name for t in types) or "none"
 
 
-def edit_type(store, text: str, name=None, plural=None, description=None, expires=None) -> PointType:
+def edit_type(
+    store, text: str, name=None, plural=None, description=None, expires=None
+) -> PointType:
     """Change a type's wording or default expiry; existing grants keep their dates."""
     with store.write():
         current = find_type(store, text)
         new_name = _required(name, "type name") if name is not None else current.name
         new_plural = _required(plural, "plural") if plural is not None else current.plural
         _check_type_names(store, new_name, new_plural, except_id=current.id)
-        spec = _default_expiry_text(expires) if expires is not None else (
-            str(current.expires) if current.expires else None)
+        spec = (
+            _default_expiry_text(expires)
+            if expires is not None
+            else (str(current.expires) if current.expires else None)
+        )
         store.execute(
             "UPDATE point_types SET name = ?, name_key = ?, plural = ?, plural_key = ?,"
             " description = ?, expires = ? WHERE id = ?",
-            (new_name, new_name.casefold(), new_plural, new_plural.casefold(),
-             current.description if description is None else description, spec, current.id),
+            (
+                new_name,
+                new_name.casefold(),
+                new_plural,
+                new_plural.casefold(),
+                current.description if description is None else description,
+                spec,
+                current.id,
+            ),
         )
     return get_type(store, current.id)
 
@@ -246,7 +294,9 @@ def archive_type(store, text: str) -> PointType:
         current = find_type(store, text)
         if current.archived:
             raise Refused(f"point type {current.name!r} is already archived")
-        store.execute("UPDATE point_types SET archived_at = ? WHERE id = ?", (_now(), current.id))
+        store.execute(
+            "UPDATE point_types SET archived_at = ? WHERE id = ?", (_now(), current.id)
+        )
     return get_type(store, current.id)
 
 
@@ -265,13 +315,16 @@ def add_contact(store, name: str, email: str, notes: str | None = None) -> sqlit
     name = _required(name, "contact name")
     email = check_email(email)
     with store.write():
-        existing = store.one("SELECT * FROM contacts WHERE email_key = ?", (email.casefold(),))
+        existing = store.one(
+            "SELECT * FROM contacts WHERE email_key = ?", (email.casefold(),)
+        )
         if existing:
             raise Refused(
                 f"{email} already belongs to contact #{existing['id']} {existing['name']!r}"
             )
         cursor = store.execute(
-            "INSERT INTO contacts (name, email, email_key, notes, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO contacts (name, email, email_key, notes, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
             (name, email, email.casefold(), notes, _now()),
         )
     return get_contact(store, cursor.lastrowid)
@@ -282,23 +335,28 @@ def get_contact(store, contact_id: int) -> sqlite3.Row:
 
 
 def contact_by_email(store, email: str) -> sqlite3.Row | None:
-    return store.one("SELECT * FROM contacts WHERE email_key = ?", (email.strip().casefold(),))
+    return store.one(
+        "SELECT * FROM contacts WHERE email_key = ?", (email.strip().casefold(),)
+    )
 
 
 def list_contacts(store, search: str | None = None) -> list[sqlite3.Row]:
     if not search:
         return store.query("SELECT * FROM contacts ORDER BY name COLLATE NOCASE, id")
     needle = search.casefold()
-    return [r for r in store.query("SELECT * FROM contacts ORDER BY name COLLATE NOCASE, id")
-            if needle in r["name"].casefold() or needle in r["email_key"]]
+    return [
+        r
+        for r in store.query("SELECT * FROM contacts ORDER BY name COLLATE NOCASE, id")
+        if needle in r["name"].casefold() or needle in r["email_key"]
+    ]
 
 
 def find_contact(store, text: str) -> sqlite3.Row:
     """A contact by number (12 or #12), email in any case, or an unambiguous name."""
     cleaned = _required(text, "contact").strip()
     number = cleaned.lstrip("#")
-    if number.isdigit():
-        row = get_contact(store, int(number))
+    if number.isdigit() and number.isascii():
+        row = get_contact(store, int(number)) if len(number) < 19 else None
         if row:
             return row
         raise NotFound(f"no contact number {number}: see `points contact list`")
@@ -321,7 +379,9 @@ def _contact_by_name(store, text: str) -> sqlite3.Row:
         return matches[0]
     if len(matches) > 1:
         listed = "; ".join(f"#{r['id']} {r['name']} <{r['email']}>" for r in matches[:8])
-        raise InvalidInput(f"{text!r} matches {len(matches)} contacts ({listed}): give the number or email")
+        raise InvalidInput(
+            f"{text!r} matches {len(matches)} contacts ({listed}): give the number or email"
+        )
     candidates = [r["name"] for r in contacts] + [r["email"] for r in contacts]
     raise NotFound(
         f"no contact {text!r}.{_suggest(text, candidates)} "
@@ -339,10 +399,17 @@ def edit_contact(store, text: str, name=None, email=None, notes=None) -> sqlite3
             (new_email.casefold(), current["id"]),
         )
         if clash:
-            raise Refused(f"{new_email} already belongs to contact #{clash['id']} {clash['name']!r}")
+            raise Refused(
+                f"{new_email} already belongs to contact #{clash['id']} {clash['name']!r}"
+            )
         store.execute(
             "UPDATE contacts SET name = ?, email = ?, email_key = ?, notes = ? WHERE id = ?",
-            (new_name, new_email, new_email.casefold(),
-             current["notes"] if notes is None else notes, current["id"]),
+            (
+                new_name,
+                new_email,
+                new_email.casefold(),
+                current["notes"] if notes is None else notes,
+                current["id"],
+            ),
         )
     return get_contact(store, current["id"])

@@ -57,11 +57,20 @@ def replay(store, ref: str | None, action: str, meaning: dict) -> Outcome | None
     return Outcome(json.loads(row["result"]), replayed=True)
 
 
-def remember(store, ref: str | None, action: str, meaning: dict, entries: list[int]) -> None:
+def remember(
+    store, ref: str | None, action: str, meaning: dict, entries: list[int]
+) -> None:
     if ref is not None:
         store.execute(
-            "INSERT INTO refs (key, action, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)",
-            (ref, action, _fingerprint(meaning), json.dumps(entries), clock.to_stored(clock.utc_now())),
+            "INSERT INTO refs (key, action, fingerprint, result, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                ref,
+                action,
+                _fingerprint(meaning),
+                json.dumps(entries),
+                clock.to_stored(clock.utc_now()),
+            ),
         )
 
 
@@ -100,7 +109,9 @@ def resolve_at(at: datetime | None) -> datetime:
 # Issuing -----------------------------------------------------------------------
 
 
-def expiry_for(point_type: PointType, expires: Expiry | None, at: datetime) -> tuple[str | None, str | None]:
+def expiry_for(
+    point_type: PointType, expires: Expiry | None, at: datetime
+) -> tuple[str | None, str | None]:
     """The grant's last usable day and the stored instant it ends, from the issue date."""
     spec = expires or point_type.expires
     issued_on = clock.local_date(clock.to_stored(at))
@@ -115,29 +126,75 @@ def expiry_for(point_type: PointType, expires: Expiry | None, at: datetime) -> t
     return last_day.isoformat(), clock.expiry_instant(last_day)
 
 
-def issue(store, contact_id: int, point_type: PointType, amount: int, *, user_id: int,
-          at: datetime | None = None, expires: Expiry | None = None, note: str | None = None,
-          source: str = "manual", ref: str | None = None, unit_price: int | None = None,
-          currency: str | None = None) -> Outcome:
+def issue(
+    store,
+    contact_id: int,
+    point_type: PointType,
+    amount: int,
+    *,
+    user_id: int,
+    at: datetime | None = None,
+    expires: Expiry | None = None,
+    note: str | None = None,
+    source: str = "manual",
+    ref: str | None = None,
+    unit_price: int | None = None,
+    currency: str | None = None,
+) -> Outcome:
     """Grant points to a contact; with a ref, a repeat writes nothing."""
-    meaning = {"contact": contact_id, "type": point_type.id, "amount": amount, "user": user_id,
-               "at": at and clock.to_stored(at), "expires": expires and str(expires),
-               "note": note, "source": source, "unit_price": unit_price, "currency": currency}
+    meaning = {
+        "contact": contact_id,
+        "type": point_type.id,
+        "amount": amount,
+        "user": user_id,
+        "at": at and clock.to_stored(at),
+        "expires": expires and str(expires),
+        "note": note,
+        "source": source,
+        "unit_price": unit_price,
+        "currency": currency,
+    }
     if point_type.archived:
-        raise Refused(f"point type {point_type.name!r} is archived: no new points can be issued")
+        raise Refused(
+            f"point type {point_type.name!r} is archived: no new points can be issued"
+        )
 
     def write() -> list[int]:
-        return [insert_grant(store, contact_id, point_type, amount, user_id=user_id,
-                             at=resolve_at(at), expires=expires, note=note, source=source,
-                             ref=ref, unit_price=unit_price, currency=currency)]
+        return [
+            insert_grant(
+                store,
+                contact_id,
+                point_type,
+                amount,
+                user_id=user_id,
+                at=resolve_at(at),
+                expires=expires,
+                note=note,
+                source=source,
+                ref=ref,
+                unit_price=unit_price,
+                currency=currency,
+            )
+        ]
 
     return idempotent(store, ref, "issue", meaning, write)
 
 
-def insert_grant(store, contact_id: int, point_type: PointType, amount: int, *, user_id: int,
-                 at: datetime, expires: Expiry | None, note: str | None, source: str,
-                 ref: str | None = None, unit_price: int | None = None,
-                 currency: str | None = None) -> int:
+def insert_grant(
+    store,
+    contact_id: int,
+    point_type: PointType,
+    amount: int,
+    *,
+    user_id: int,
+    at: datetime,
+    expires: Expiry | None,
+    note: str | None,
+    source: str,
+    ref: str | None = None,
+    unit_price: int | None = None,
+    currency: str | None = None,
+) -> int:
     """Write one grant row (callers hold the transaction and have checked the inputs)."""
     if source not in SOURCES:
         raise InvalidInput(f"unknown grant source {source!r}")
@@ -146,8 +203,21 @@ def insert_grant(store, contact_id: int, point_type: PointType, amount: int, *, 
         "INSERT INTO entries (kind, contact_id, type_id, amount, at, expires_on, expires_at,"
         " source, note, user_id, ref, unit_price, currency, recorded_at)"
         " VALUES ('grant', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (contact_id, point_type.id, amount, clock.to_stored(at), expires_on, expires_at, source,
-         note, user_id, ref, unit_price, currency, clock.to_stored(clock.utc_now())),
+        (
+            contact_id,
+            point_type.id,
+            amount,
+            clock.to_stored(at),
+            expires_on,
+            expires_at,
+            source,
+            note,
+            user_id,
+            ref,
+            unit_price,
+            currency,
+            clock.to_stored(clock.utc_now()),
+        ),
     )
     return cursor.lastrowid
 
@@ -179,7 +249,9 @@ def usable_grants(store, contact_id: int, type_id: int, at: str) -> list[tuple[i
 def available(store, contact_id: int, type_id: int, at: datetime | None = None) -> int:
     """Thousandths a consumption could draw now (or at `at`)."""
     moment = clock.to_stored(at or clock.utc_now())
-    return sum(drawable for _, drawable in usable_grants(store, contact_id, type_id, moment))
+    return sum(
+        drawable for _, drawable in usable_grants(store, contact_id, type_id, moment)
+    )
 
 
 def plan_draws(grants: list[tuple[int, int]], amount: int) -> list[tuple[int, int]]:
@@ -194,24 +266,58 @@ def plan_draws(grants: list[tuple[int, int]], amount: int) -> list[tuple[int, in
     return draws
 
 
-def consume(store, contact_id: int, point_type: PointType, amount: int, *, user_id: int,
-            at: datetime | None = None, note: str | None = None, ref: str | None = None,
-            contact_label: str = "the contact") -> Outcome:
+def consume(
+    store,
+    contact_id: int,
+    point_type: PointType,
+    amount: int,
+    *,
+    user_id: int,
+    at: datetime | None = None,
+    note: str | None = None,
+    ref: str | None = None,
+    contact_label: str = "the contact",
+) -> Outcome:
     """Record points used, drawing from grants in order; overdraw is refused."""
-    meaning = {"contact": contact_id, "type": point_type.id, "amount": amount, "user": user_id,
-               "at": at and clock.to_stored(at), "note": note}
+    meaning = {
+        "contact": contact_id,
+        "type": point_type.id,
+        "amount": amount,
+        "user": user_id,
+        "at": at and clock.to_stored(at),
+        "note": note,
+    }
 
     def write() -> list[int]:
-        return [insert_consumption(store, contact_id, point_type, amount, user_id=user_id,
-                                   at=resolve_at(at), note=note, ref=ref,
-                                   contact_label=contact_label)]
+        return [
+            insert_consumption(
+                store,
+                contact_id,
+                point_type,
+                amount,
+                user_id=user_id,
+                at=resolve_at(at),
+                note=note,
+                ref=ref,
+                contact_label=contact_label,
+            )
+        ]
 
     return idempotent(store, ref, "consume", meaning, write)
 
 
-def insert_consumption(store, contact_id: int, point_type: PointType, amount: int, *,
-                       user_id: int, at: datetime, note: str | None, ref: str | None = None,
-                       contact_label: str = "the contact") -> int:
+def insert_consumption(
+    store,
+    contact_id: int,
+    point_type: PointType,
+    amount: int,
+    *,
+    user_id: int,
+    at: datetime,
+    note: str | None,
+    ref: str | None = None,
+    contact_label: str = "the contact",
+) -> int:
     """Write one consumption and its draws (callers hold the transaction)."""
     moment = clock.to_stored(at)
     grants = usable_grants(store, contact_id, point_type.id, moment)
@@ -225,14 +331,26 @@ def insert_consumption(store, contact_id: int, point_type: PointType, amount: in
         )
 
     cursor = store.execute(
-        "INSERT INTO entries (kind, contact_id, type_id, amount, at, note, user_id, ref, recorded_at)"
+        "INSERT INTO entries (kind, contact_id, type_id, amount, at, note, user_id, ref,"
+        " recorded_at)"
         " VALUES ('consume', ?, ?, ?, ?, ?, ?, ?, ?)",
-        (contact_id, point_type.id, amount, moment, note, user_id, ref,
-         clock.to_stored(clock.utc_now())),
+        (
+            contact_id,
+            point_type.id,
+            amount,
+            moment,
+            note,
+            user_id,
+            ref,
+            clock.to_stored(clock.utc_now()),
+        ),
     )
     store.conn.executemany(
         "INSERT INTO draws (consumption_id, grant_id, amount) VALUES (?, ?, ?)",
-        [(cursor.lastrowid, grant_id, take) for grant_id, take in plan_draws(grants, amount)],
+        [
+            (cursor.lastrowid, grant_id, take)
+            for grant_id, take in plan_draws(grants, amount)
+        ],
     )
     return cursor.lastrowid
 
@@ -241,9 +359,12 @@ def insert_consumption(store, contact_id: int, point_type: PointType, amount: in
 
 
 def get_entry(store, entry_id: int):
-    row = store.one("SELECT * FROM entries WHERE id = ?", (entry_id,))
+    fits = entry_id < 2**63  # larger numbers cannot be SQLite row ids
+    row = store.one("SELECT * FROM entries WHERE id = ?", (entry_id,)) if fits else None
     if row is None:
-        raise NotFound(f"no entry #{entry_id}: entry numbers are shown by `points statement CONTACT`")
+        raise NotFound(
+            f"no entry #{entry_id}: entry numbers are shown by `points statement CONTACT`"
+        )
     return row
 
 
@@ -262,28 +383,43 @@ def active_draws(store, grant_id: int) -> tuple[int, str | None]:
     return row["used"], row["latest"]
 
 
-def void(store, entry_id: int, *, user_id: int, reason: str | None = None,
-         at: datetime | None = None, ref: str | None = None) -> Outcome:
+def void(
+    store,
+    entry_id: int,
+    *,
+    user_id: int,
+    reason: str | None = None,
+    at: datetime | None = None,
+    ref: str | None = None,
+) -> Outcome:
     """Void an entry, keeping it in the history; a grant only for its unused part."""
     meaning = {"entry": entry_id, "reason": reason, "at": at and clock.to_stored(at)}
     details: list[str] = []
 
     def write() -> list[int]:
-        details.append(void_entry(store, entry_id, user_id=user_id, reason=reason, at=resolve_at(at)))
+        details.append(
+            void_entry(store, entry_id, user_id=user_id, reason=reason, at=resolve_at(at))
+        )
         return [entry_id]
 
     outcome = idempotent(store, ref, "void", meaning, write)
     return Outcome(outcome.entries, outcome.replayed, "".join(details))
 
 
-def void_entry(store, entry_id: int, *, user_id: int, reason: str | None, at: datetime) -> str:
+def void_entry(
+    store, entry_id: int, *, user_id: int, reason: str | None, at: datetime
+) -> str:
     """Mark one entry void (callers hold the transaction); return what it meant."""
     entry = get_entry(store, entry_id)
     moment = clock.to_stored(at)
     if entry["voided_at"]:
-        raise Refused(f"entry #{entry_id} was already voided on {clock.local_text(entry['voided_at'])}")
+        raise Refused(
+            f"entry #{entry_id} was already voided on {clock.local_text(entry['voided_at'])}"
+        )
     if moment < entry["at"]:
-        raise InvalidInput(f"a void cannot be dated before its entry ({clock.local_text(entry['at'])})")
+        raise InvalidInput(
+            f"a void cannot be dated before its entry ({clock.local_text(entry['at'])})"
+        )
 
     detail = f"returned {amounts.format_points(entry['amount'])} to the grants it drew from"
     if entry["kind"] == "grant":
@@ -309,7 +445,9 @@ def _check_grant_void(entry, used: int, latest_use: str | None, moment: str) -> 
             "date the void after that"
         )
     if used:
-        return (f"voided the unused {amounts.format_points(unused)} of "
-                f"{amounts.format_points(entry['amount'])}; "
-                f"{amounts.format_points(used)} already used stay consumed")
+        return (
+            f"voided the unused {amounts.format_points(unused)} of "
+            f"{amounts.format_points(entry['amount'])}; "
+            f"{amounts.format_points(used)} already used stay consumed"
+        )
     return f"voided all {amounts.format_points(unused)}"

@@ -21,15 +21,29 @@ def _initial(db) -> None:
     db["users"].create_index(["username_key"], unique=True)
     db["point_types"].create(
         {
-            "id": int, "name": str, "name_key": str, "plural": str, "plural_key": str,
-            "description": str, "expires": str, "archived_at": str, "created_at": str,
+            "id": int,
+            "name": str,
+            "name_key": str,
+            "plural": str,
+            "plural_key": str,
+            "description": str,
+            "expires": str,
+            "archived_at": str,
+            "created_at": str,
         },
         pk="id",
         not_null={"name", "name_key", "plural", "plural_key", "created_at"},
     )
     db["point_types"].create_index(["name_key"], unique=True)
     db["contacts"].create(
-        {"id": int, "name": str, "email": str, "email_key": str, "notes": str, "created_at": str},
+        {
+            "id": int,
+            "name": str,
+            "email": str,
+            "email_key": str,
+            "notes": str,
+            "created_at": str,
+        },
         pk="id",
         not_null={"name", "email", "email_key", "created_at"},
     )
@@ -41,13 +55,35 @@ def _create_ledger(db) -> None:
     """Grants and consumptions share one numbered table; draws link them."""
     db["entries"].create(
         {
-            "id": int, "kind": str, "contact_id": int, "type_id": int, "amount": int,
-            "at": str, "expires_on": str, "expires_at": str, "source": str, "note": str,
-            "user_id": int, "ref": str, "unit_price": int, "currency": str,
-            "voided_at": str, "voided_by": int, "void_reason": str, "recorded_at": str,
+            "id": int,
+            "kind": str,
+            "contact_id": int,
+            "type_id": int,
+            "amount": int,
+            "at": str,
+            "expires_on": str,
+            "expires_at": str,
+            "source": str,
+            "note": str,
+            "user_id": int,
+            "ref": str,
+            "unit_price": int,
+            "currency": str,
+            "voided_at": str,
+            "voided_by": int,
+            "void_reason": str,
+            "recorded_at": str,
         },
         pk="id",
-        not_null={"kind", "contact_id", "type_id", "amount", "at", "user_id", "recorded_at"},
+        not_null={
+            "kind",
+            "contact_id",
+            "type_id",
+            "amount",
+            "at",
+            "user_id",
+            "recorded_at",
+        },
         foreign_keys=[
             ("contact_id", "contacts", "id"),
             ("type_id", "point_types", "id"),
@@ -75,9 +111,16 @@ def _selling(db) -> None:
     """Products and prices, purchases, subscriptions and their periods, triggers."""
     db["products"].create(
         {
-            "id": int, "name": str, "name_key": str, "type_id": int, "expires": str,
-            "min_quantity": int, "fixed_quantity": int, "description": str,
-            "archived_at": str, "created_at": str,
+            "id": int,
+            "name": str,
+            "name_key": str,
+            "type_id": int,
+            "expires": str,
+            "min_quantity": int,
+            "fixed_quantity": int,
+            "description": str,
+            "archived_at": str,
+            "created_at": str,
         },
         pk="id",
         not_null={"name", "name_key", "type_id", "min_quantity", "created_at"},
@@ -86,9 +129,17 @@ def _selling(db) -> None:
     db["products"].create_index(["name_key"], unique=True)
     db["prices"].create(
         {
-            "id": int, "product_id": int, "kind": str, "min_quantity": int,
-            "unit_price": int, "every": str, "points": int, "amount": int, "currency": str,
-            "archived_at": str, "created_at": str,
+            "id": int,
+            "product_id": int,
+            "kind": str,
+            "min_quantity": int,
+            "unit_price": int,
+            "every": str,
+            "points": int,
+            "amount": int,
+            "currency": str,
+            "archived_at": str,
+            "created_at": str,
         },
         pk="id",
         not_null={"product_id", "kind", "currency", "created_at"},
@@ -96,15 +147,39 @@ def _selling(db) -> None:
     )
     db["purchases"].create(
         {
-            "id": int, "product_id": int, "contact_id": int, "quantity": int,
-            "unit_price": int, "total": int, "currency": str, "user_id": int, "at": str,
-            "ref": str, "note": str, "grant_id": int, "recorded_at": str,
+            "id": int,
+            "product_id": int,
+            "contact_id": int,
+            "quantity": int,
+            "unit_price": int,
+            "total": int,
+            "currency": str,
+            "user_id": int,
+            "at": str,
+            "ref": str,
+            "note": str,
+            "grant_id": int,
+            "recorded_at": str,
         },
         pk="id",
-        not_null={"product_id", "contact_id", "quantity", "unit_price", "total", "currency",
-                  "user_id", "at", "grant_id", "recorded_at"},
-        foreign_keys=[("product_id", "products", "id"), ("contact_id", "contacts", "id"),
-                      ("user_id", "users", "id"), ("grant_id", "entries", "id")],
+        not_null={
+            "product_id",
+            "contact_id",
+            "quantity",
+            "unit_price",
+            "total",
+            "currency",
+            "user_id",
+            "at",
+            "grant_id",
+            "recorded_at",
+        },
+        foreign_keys=[
+            ("product_id", "products", "id"),
+            ("contact_id", "contacts", "id"),
+            ("user_id", "users", "id"),
+            ("grant_id", "entries", "id"),
+        ],
     )
     db["purchases"].create_index(["at"])
     _create_subscriptions(db)
@@ -115,29 +190,61 @@ def _create_subscriptions(db) -> None:
     """A subscription and its periods; each period number can be issued once only."""
     db["subscriptions"].create(
         {
-            "id": int, "product_id": int, "price_id": int, "contact_id": int,
-            "started_at": str, "cancelled_at": str, "user_id": int, "ref": str,
+            "id": int,
+            "product_id": int,
+            "price_id": int,
+            "contact_id": int,
+            "started_at": str,
+            "cancelled_at": str,
+            "user_id": int,
+            "ref": str,
             "recorded_at": str,
         },
         pk="id",
-        not_null={"product_id", "price_id", "contact_id", "started_at", "user_id",
-                  "recorded_at"},
-        foreign_keys=[("product_id", "products", "id"), ("price_id", "prices", "id"),
-                      ("contact_id", "contacts", "id"), ("user_id", "users", "id")],
+        not_null={
+            "product_id",
+            "price_id",
+            "contact_id",
+            "started_at",
+            "user_id",
+            "recorded_at",
+        },
+        foreign_keys=[
+            ("product_id", "products", "id"),
+            ("price_id", "prices", "id"),
+            ("contact_id", "contacts", "id"),
+            ("user_id", "users", "id"),
+        ],
     )
     db["subscription_periods"].create(
         {
-            "id": int, "subscription_id": int, "period_number": int, "at": str,
-            "amount": int, "currency": str, "grant_id": int, "recorded_at": str,
+            "id": int,
+            "subscription_id": int,
+            "period_number": int,
+            "at": str,
+            "amount": int,
+            "currency": str,
+            "grant_id": int,
+            "recorded_at": str,
         },
         pk="id",
-        not_null={"subscription_id", "period_number", "at", "amount", "currency",
-                  "grant_id", "recorded_at"},
-        foreign_keys=[("subscription_id", "subscriptions", "id"),
-                      ("grant_id", "entries", "id")],
+        not_null={
+            "subscription_id",
+            "period_number",
+            "at",
+            "amount",
+            "currency",
+            "grant_id",
+            "recorded_at",
+        },
+        foreign_keys=[
+            ("subscription_id", "subscriptions", "id"),
+            ("grant_id", "entries", "id"),
+        ],
     )
-    db["subscription_periods"].create_index(["subscription_id", "period_number"],
-                                            unique=True)
+    db["subscription_periods"].create_index(
+        ["subscription_id", "period_number"], unique=True
+    )
 
     db["subscription_periods"].create_index(["at"])
 
@@ -146,13 +253,29 @@ def _create_triggers(db) -> None:
     """Triggers, and which grant each firing made (for once-per-contact)."""
     db["triggers"].create(
         {
-            "id": int, "name": str, "name_key": str, "event": str, "event_key": str,
-            "type_id": int, "amount": int, "expires": str, "once_per_contact": int,
-            "disabled_at": str, "created_at": str,
+            "id": int,
+            "name": str,
+            "name_key": str,
+            "event": str,
+            "event_key": str,
+            "type_id": int,
+            "amount": int,
+            "expires": str,
+            "once_per_contact": int,
+            "disabled_at": str,
+            "created_at": str,
         },
         pk="id",
-        not_null={"name", "name_key", "event", "event_key", "type_id", "amount",
-                  "once_per_contact", "created_at"},
+        not_null={
+            "name",
+            "name_key",
+            "event",
+            "event_key",
+            "type_id",
+            "amount",
+            "once_per_contact",
+            "created_at",
+        },
         foreign_keys=[("type_id", "point_types", "id")],
     )
     db["triggers"].create_index(["name_key"], unique=True)
@@ -160,8 +283,11 @@ def _create_triggers(db) -> None:
         {"grant_id": int, "trigger_id": int, "contact_id": int},
         pk="grant_id",
         not_null={"trigger_id", "contact_id"},
-        foreign_keys=[("grant_id", "entries", "id"), ("trigger_id", "triggers", "id"),
-                      ("contact_id", "contacts", "id")],
+        foreign_keys=[
+            ("grant_id", "entries", "id"),
+            ("trigger_id", "triggers", "id"),
+            ("contact_id", "contacts", "id"),
+        ],
     )
     db["trigger_grants"].create_index(["trigger_id", "contact_id"])
 
@@ -182,7 +308,9 @@ def migrate(store) -> None:
         )
     if current == len(MIGRATIONS):
         return
-    if current == 0 and store.one("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"):
+    if current == 0 and store.one(
+        "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+    ):
         raise InvalidInput(
             f"{store.path} is an SQLite file of another program: give --db a new file name"
         )
@@ -196,7 +324,12 @@ def migrate(store) -> None:
             if store.one("PRAGMA user_version")[0] >= number:
                 continue
             if number == 1:
-                store.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+                store.execute(
+                    "CREATE TABLE IF NOT EXISTS _migrations"
+                    " (name TEXT PRIMARY KEY, applied_at TEXT)"
+                )
             step(db)
-            store.execute("INSERT INTO _migrations VALUES (?, ?)", (name, to_stored(utc_now())))
+            store.execute(
+                "INSERT INTO _migrations VALUES (?, ?)", (name, to_stored(utc_now()))
+            )
             store.execute(f"PRAGMA user_version = {number}")

@@ -22,7 +22,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def emit(report: Report, fmt: str = "table", out=None) -> None:
     """Write a report to `out` (stdout) in the chosen format."""
     out = out or sys.stdout
-    writer = {"table": write_table, "csv": write_csv, "json": write_json, "html": write_html}[fmt]
+    writer = {
+        "table": write_table,
+        "csv": write_csv,
+        "json": write_json,
+        "html": write_html,
+    }[fmt]
     writer(report, out)
 
 
@@ -30,7 +35,16 @@ def emit(report: Report, fmt: str = "table", out=None) -> None:
 
 
 def display_cell(column, row: dict) -> str:
-    """A value as people read it in a table."""
+    """A value as people read it in a table, with control characters made visible."""
+    return _visible(_display_value(column, row))
+
+
+def _visible(text: str) -> str:
+    """Escape control characters, so a note cannot retitle or clear the terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def _display_value(column, row: dict) -> str:
     value = row.get(column.key)
     if value is None:
         return column.empty
@@ -102,7 +116,9 @@ def write_json(report: Report, out) -> None:
 def write_html(report: Report, out) -> None:
     head = "".join(f"<th>{html.escape(c.header)}</th>" for c in report.columns)
     body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(display_cell(c, row))}</td>" for c in report.columns) + "</tr>"
+        "<tr>"
+        + "".join(f"<td>{html.escape(display_cell(c, row))}</td>" for c in report.columns)
+        + "</tr>"
         for row in report.rows
     )
     title = html.escape(report.title)
@@ -133,10 +149,14 @@ def _right_aligned(column) -> bool:
 def _plain_table(report: Report, cells: list[list[str]], out) -> None:
     """Aligned columns for pipes and files: every character kept, no colour."""
     headers = [c.header for c in report.columns]
-    widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    widths = [
+        max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(headers)
+    ]
 
     def line(values):
-        parts = [_pad(v, w, _right_aligned(c)) for v, w, c in zip(values, widths, report.columns)]
+        parts = [
+            _pad(v, w, _right_aligned(c)) for v, w, c in zip(values, widths, report.columns)
+        ]
         return "  ".join(parts).rstrip()
 
     if report.title:
@@ -149,8 +169,14 @@ def _plain_table(report: Report, cells: list[list[str]], out) -> None:
 
 def _width(text: str) -> int:
     """Terminal cells a text takes: wide (CJK) characters take two, combining marks none."""
-    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text)
+    return sum(
+        0
+        if unicodedata.combining(ch)
+        else 2
+        if unicodedata.east_asian_width(ch) in "WF"
+        else 1
+        for ch in text
+    )
 
 
 def _pad(text: str, width: int, right: bool) -> str:
@@ -167,8 +193,12 @@ def _rich_table(report: Report, cells: list[list[str]], out) -> None:
     table = Table(title=Text(report.title) if report.title else None, title_justify="left")
     for column in report.columns:
         # Numbers and dates never wrap mid-value; free text folds to keep every character.
-        table.add_column(Text(column.header), justify="right" if _right_aligned(column) else "left",
-                         overflow="fold", no_wrap=column.kind != TEXT)
+        table.add_column(
+            Text(column.header),
+            justify="right" if _right_aligned(column) else "left",
+            overflow="fold",
+            no_wrap=column.kind != TEXT,
+        )
     for row in cells:
         table.add_row(*(Text(value) for value in row))
     console.print(table)
@@ -188,7 +218,11 @@ def dumps(value) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {dumps(v)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(str(k))}: {dumps(v)}" for k, v in value.items())
+            + "}"
+        )
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(dumps(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)

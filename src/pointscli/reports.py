@@ -18,7 +18,14 @@ from datetime import datetime
 from pointscli import clock
 
 TEXT, POINTS, SIGNED, INSTANT, DATE, INT, MONEY = (
-    "text", "points", "signed", "instant", "date", "int", "money")
+    "text",
+    "points",
+    "signed",
+    "instant",
+    "date",
+    "int",
+    "money",
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,9 @@ def as_of_text(as_of: datetime | None) -> str:
     return clock.to_stored(as_of or clock.utc_now())
 
 
-def grant_states(store, as_of: str, contact_id: int | None = None, type_id: int | None = None):
+def grant_states(
+    store, as_of: str, contact_id: int | None = None, type_id: int | None = None
+):
     sql = grant_states_sql(contact_id, type_id)
     return store.query(sql, {"as_of": as_of, "contact": contact_id, "type": type_id})
 
@@ -81,9 +90,12 @@ def grant_states(store, as_of: str, contact_id: int | None = None, type_id: int 
 # Summary and outstanding ------------------------------------------------------
 
 SUMMARY_COLUMNS = [
-    Column("type", "Type"), Column("issued", "Issued", POINTS),
-    Column("consumed", "Consumed", POINTS), Column("expired", "Expired", POINTS),
-    Column("voided", "Voided", POINTS), Column("outstanding", "Outstanding", POINTS),
+    Column("type", "Type"),
+    Column("issued", "Issued", POINTS),
+    Column("consumed", "Consumed", POINTS),
+    Column("expired", "Expired", POINTS),
+    Column("voided", "Voided", POINTS),
+    Column("outstanding", "Outstanding", POINTS),
     Column("contacts", "Contacts", INT),
 ]
 
@@ -109,19 +121,30 @@ def summary(store, as_of: datetime | None = None, type_id: int | None = None) ->
     GROUP BY t.id ORDER BY t.id
     """
     rows = [dict(r) for r in store.query(sql, {"as_of": moment, "type": type_id})]
-    return Report(SUMMARY_COLUMNS, rows, title=f"Outstanding points by type as of {clock.local_text(moment)}")
+    return Report(
+        SUMMARY_COLUMNS,
+        rows,
+        title=f"Outstanding points by type as of {clock.local_text(moment)}",
+    )
 
 
 OUTSTANDING_COLUMNS = [
-    Column("contact_id", "#", INT), Column("contact_name", "Contact"),
-    Column("contact_email", "Email"), Column("type", "Type"),
-    Column("outstanding", "Outstanding", POINTS), Column("next_expiry", "Next expiry", DATE, "never"),
+    Column("contact_id", "#", INT),
+    Column("contact_name", "Contact"),
+    Column("contact_email", "Email"),
+    Column("type", "Type"),
+    Column("outstanding", "Outstanding", POINTS),
+    Column("next_expiry", "Next expiry", DATE, "never"),
     Column("expiring_amount", "Expiring then", POINTS),
 ]
 
 
-def outstanding(store, as_of: datetime | None = None, type_id: int | None = None,
-                expiring_within: clock.Period | None = None) -> Report:
+def outstanding(
+    store,
+    as_of: datetime | None = None,
+    type_id: int | None = None,
+    expiring_within: clock.Period | None = None,
+) -> Report:
     """Contacts holding unused points, with the next expiry and how much expires then."""
     moment = as_of_text(as_of)
     rows = _open_lots_by_holder(store, moment, None, type_id)
@@ -133,7 +156,8 @@ def outstanding(store, as_of: datetime | None = None, type_id: int | None = None
         rows = [r for r in rows if r["next_expiry"] and r["next_expiry"] <= horizon]
         for row in rows:
             row["expiring_within"] = sum(
-                left for day, left in row.pop("_lots") if day and day <= horizon)
+                left for day, left in row.pop("_lots") if day and day <= horizon
+            )
         columns.append(Column("expiring_within", f"Expiring by {horizon}", POINTS))
         title += f", expiring by {horizon}"
     for row in rows:
@@ -141,7 +165,9 @@ def outstanding(store, as_of: datetime | None = None, type_id: int | None = None
     return Report(columns, rows, title=title)
 
 
-def _open_lots_by_holder(store, moment: str, contact_id: int | None, type_id: int | None) -> list[dict]:
+def _open_lots_by_holder(
+    store, moment: str, contact_id: int | None, type_id: int | None
+) -> list[dict]:
     """One row per contact and type with open points, with next expiry details."""
     sql = f"""
     WITH s AS ({grant_states_sql(contact_id, type_id)})
@@ -154,12 +180,19 @@ def _open_lots_by_holder(store, moment: str, contact_id: int | None, type_id: in
     holders: dict[tuple[int, int], dict] = {}
     for lot in store.query(sql, {"as_of": moment, "contact": contact_id, "type": type_id}):
         key = (lot["contact_id"], lot["type_id"])
-        row = holders.setdefault(key, {
-            "contact_id": lot["contact_id"], "contact_name": lot["contact_name"],
-            "contact_email": lot["contact_email"], "type": lot["type"],
-            "outstanding": 0, "next_expiry": lot["expires_on"], "expiring_amount": 0,
-            "_lots": [],
-        })
+        row = holders.setdefault(
+            key,
+            {
+                "contact_id": lot["contact_id"],
+                "contact_name": lot["contact_name"],
+                "contact_email": lot["contact_email"],
+                "type": lot["type"],
+                "outstanding": 0,
+                "next_expiry": lot["expires_on"],
+                "expiring_amount": 0,
+                "_lots": [],
+            },
+        )
         row["outstanding"] += lot["left_over"]
         row["_lots"].append((lot["expires_on"], lot["left_over"]))
         if lot["expires_on"] is not None and lot["expires_on"] == row["next_expiry"]:
@@ -178,8 +211,10 @@ def type_outstanding(store, as_of: datetime | None = None) -> dict[int, int]:
 # One contact -------------------------------------------------------------------
 
 BALANCE_COLUMNS = [
-    Column("type", "Type"), Column("available", "Available", POINTS),
-    Column("next_expiry", "Next expiry", DATE, "never"), Column("expiring_amount", "Expiring then", POINTS),
+    Column("type", "Type"),
+    Column("available", "Available", POINTS),
+    Column("next_expiry", "Next expiry", DATE, "never"),
+    Column("expiring_amount", "Expiring then", POINTS),
 ]
 
 
@@ -195,16 +230,25 @@ def balance(store, contact_id: int, as_of: datetime | None = None) -> Report:
     rows = []
     for t in types:
         row = held.get(t["name"], {})
-        rows.append({"type": t["name"], "available": row.get("outstanding", 0),
-                     "next_expiry": row.get("next_expiry"),
-                     "expiring_amount": row.get("expiring_amount")})
+        rows.append(
+            {
+                "type": t["name"],
+                "available": row.get("outstanding", 0),
+                "next_expiry": row.get("next_expiry"),
+                "expiring_amount": row.get("expiring_amount"),
+            }
+        )
     return Report(BALANCE_COLUMNS, rows, title=f"Balance as of {clock.local_text(moment)}")
 
 
 LOT_COLUMNS = [
-    Column("entry", "Entry", INT), Column("type", "Type"), Column("issued_at", "Issued", INSTANT),
-    Column("amount", "Amount", POINTS), Column("used", "Used", POINTS),
-    Column("available", "Available", POINTS), Column("valid_until", "Valid until", DATE, "never"),
+    Column("entry", "Entry", INT),
+    Column("type", "Type"),
+    Column("issued_at", "Issued", INSTANT),
+    Column("amount", "Amount", POINTS),
+    Column("used", "Used", POINTS),
+    Column("available", "Available", POINTS),
+    Column("valid_until", "Valid until", DATE, "never"),
     Column("note", "Note"),
 ]
 
@@ -218,8 +262,17 @@ def lots(store, contact_id: int, as_of: datetime | None = None) -> Report:
     WHERE s.state = 'open' AND s.amount > s.used
     ORDER BY t.id, s.expires_at IS NULL, s.expires_at, s.at, s.id
     """
-    rows = [{"entry": r["id"], "type": r["type"], "issued_at": r["at"], "amount": r["amount"],
-             "used": r["used"], "available": r["amount"] - r["used"],
-             "valid_until": r["expires_on"], "note": r["note"]}
-            for r in store.query(sql, {"as_of": moment, "contact": contact_id})]
+    rows = [
+        {
+            "entry": r["id"],
+            "type": r["type"],
+            "issued_at": r["at"],
+            "amount": r["amount"],
+            "used": r["used"],
+            "available": r["amount"] - r["used"],
+            "valid_until": r["expires_on"],
+            "note": r["note"],
+        }
+        for r in store.query(sql, {"as_of": moment, "contact": contact_id})
+    ]
     return Report(LOT_COLUMNS, rows, title=f"Open grants as of {clock.local_text(moment)}")

@@ -23,16 +23,30 @@ class Sale:
     replayed: bool = False
 
 
-def sell(store, product: Product, contact_id: int, quantity: int | None, *, user_id: int,
-         at: datetime | None = None, ref: str | None = None,
-         note: str | None = None) -> Sale:
+def sell(
+    store,
+    product: Product,
+    contact_id: int,
+    quantity: int | None,
+    *,
+    user_id: int,
+    at: datetime | None = None,
+    ref: str | None = None,
+    note: str | None = None,
+) -> Sale:
     """Record a purchase and issue its grant with the product's expiry, in one go."""
     if quantity is None:
         if product.fixed_quantity is None:
             raise _quantity_needed(product)
         quantity = product.fixed_quantity
-    meaning = {"product": product.id, "contact": contact_id, "quantity": quantity,
-               "user": user_id, "at": at and clock.to_stored(at), "note": note}
+    meaning = {
+        "product": product.id,
+        "contact": contact_id,
+        "quantity": quantity,
+        "user": user_id,
+        "at": at and clock.to_stored(at),
+        "note": note,
+    }
 
     def write() -> list[int]:
         check_sellable(store, product)
@@ -40,18 +54,38 @@ def sell(store, product: Product, contact_id: int, quantity: int | None, *, user
         moment = ledger.resolve_at(at)
         point_type = directory.get_type(store, product.type_id)
         grant_id = ledger.insert_grant(
-            store, contact_id, point_type, quantity, user_id=user_id, at=moment,
-            expires=product.expires, note=note or f"{product.name} purchase",
-            source="purchase", ref=ref, unit_price=offer.unit_price,
-            currency=offer.currency)
+            store,
+            contact_id,
+            point_type,
+            quantity,
+            user_id=user_id,
+            at=moment,
+            expires=product.expires,
+            note=note or f"{product.name} purchase",
+            source="purchase",
+            ref=ref,
+            unit_price=offer.unit_price,
+            currency=offer.currency,
+        )
 
         store.execute(
             "INSERT INTO purchases (product_id, contact_id, quantity, unit_price, total,"
             " currency, user_id, at, ref, note, grant_id, recorded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (product.id, contact_id, quantity, offer.unit_price, offer.total,
-             offer.currency, user_id, clock.to_stored(moment), ref, note, grant_id,
-             clock.to_stored(clock.utc_now())),
+            (
+                product.id,
+                contact_id,
+                quantity,
+                offer.unit_price,
+                offer.total,
+                offer.currency,
+                user_id,
+                clock.to_stored(moment),
+                ref,
+                note,
+                grant_id,
+                clock.to_stored(clock.utc_now()),
+            ),
         )
         return [grant_id]
 
@@ -60,25 +94,34 @@ def sell(store, product: Product, contact_id: int, quantity: int | None, *, user
 
 
 def _quantity_needed(product: Product) -> InvalidInput:
-    return InvalidInput(f"say how many points of {product.name!r} were sold with "
-                        f"--quantity (its rule: {product.quantity_rule()})")
+    return InvalidInput(
+        f"say how many points of {product.name!r} were sold with "
+        f"--quantity (its rule: {product.quantity_rule()})"
+    )
 
 
 def purchase_for_grant(store, grant_id: int) -> dict:
     """The purchase that made a grant, with its grant's expiry."""
     row = store.one(
         "SELECT p.*, e.expires_on FROM purchases p JOIN entries e ON e.id = p.grant_id"
-        " WHERE p.grant_id = ?", (grant_id,))
+        " WHERE p.grant_id = ?",
+        (grant_id,),
+    )
     return dict(row)
 
 
 PURCHASE_COLUMNS = [
-    Column("id", "Purchase", INT), Column("at", "Date", INSTANT),
+    Column("id", "Purchase", INT),
+    Column("at", "Date", INSTANT),
     Column("product", "Product"),
-    Column("contact_name", "Contact"), Column("contact_email", "Email"),
-    Column("quantity", "Points", POINTS), Column("unit_price", "Per point", MONEY),
-    Column("total", "Total", MONEY), Column("currency", "Currency"),
-    Column("grant_id", "Entry", INT), Column("expires_on", "Valid until", DATE, "never"),
+    Column("contact_name", "Contact"),
+    Column("contact_email", "Email"),
+    Column("quantity", "Points", POINTS),
+    Column("unit_price", "Per point", MONEY),
+    Column("total", "Total", MONEY),
+    Column("currency", "Currency"),
+    Column("grant_id", "Entry", INT),
+    Column("expires_on", "Valid until", DATE, "never"),
     Column("ref", "Ref"),
 ]
 
@@ -88,18 +131,25 @@ def purchase_report(store, purchase: dict) -> Report:
     names = store.one(
         "SELECT pr.name AS product, c.name AS contact_name, c.email AS contact_email"
         " FROM products pr, contacts c WHERE pr.id = ? AND c.id = ?",
-        (purchase["product_id"], purchase["contact_id"]))
+        (purchase["product_id"], purchase["contact_id"]),
+    )
     return Report(PURCHASE_COLUMNS, [{**purchase, **dict(names)}], title="Purchase")
 
 
 # Sales -------------------------------------------------------------------------
 
 SALES_COLUMNS = [
-    Column("date", "Date", INSTANT), Column("kind", "Kind"), Column("product", "Product"),
-    Column("contact_name", "Contact"), Column("contact_email", "Email"),
-    Column("quantity", "Points", POINTS), Column("unit_price", "Per point", MONEY),
-    Column("total", "Total", MONEY), Column("currency", "Currency"),
-    Column("entry", "Entry", INT), Column("voided", "Voided"),
+    Column("date", "Date", INSTANT),
+    Column("kind", "Kind"),
+    Column("product", "Product"),
+    Column("contact_name", "Contact"),
+    Column("contact_email", "Email"),
+    Column("quantity", "Points", POINTS),
+    Column("unit_price", "Per point", MONEY),
+    Column("total", "Total", MONEY),
+    Column("currency", "Currency"),
+    Column("entry", "Entry", INT),
+    Column("voided", "Voided"),
 ]
 
 _SALES = """
@@ -150,10 +200,12 @@ def sales(store, first: date | None = None, last: date | None = None) -> Report:
 
 
 TOTAL_COLUMNS = [
-    Column("currency", "Currency"), Column("purchases", "Purchases", INT),
+    Column("currency", "Currency"),
+    Column("purchases", "Purchases", INT),
     Column("purchase_total", "Purchase total", MONEY),
     Column("charges", "Subscription charges", INT),
-    Column("charge_total", "Charge total", MONEY), Column("total", "Total", MONEY),
+    Column("charge_total", "Charge total", MONEY),
+    Column("total", "Total", MONEY),
 ]
 
 
@@ -163,9 +215,17 @@ def sales_totals(store, first: date | None = None, last: date | None = None) -> 
     for row in sales(store, first, last).rows:
         if row["voided"] == "yes":
             continue
-        line = totals.setdefault(row["currency"], {
-            "currency": row["currency"], "purchases": 0, "purchase_total": 0,
-            "charges": 0, "charge_total": 0, "total": 0})
+        line = totals.setdefault(
+            row["currency"],
+            {
+                "currency": row["currency"],
+                "purchases": 0,
+                "purchase_total": 0,
+                "charges": 0,
+                "charge_total": 0,
+                "total": 0,
+            },
+        )
         prefix = "purchase" if row["kind"] == "purchase" else "charge"
         line[f"{prefix}s"] += 1
         line[f"{prefix}_total"] += row["total"]
@@ -177,20 +237,28 @@ def sales_totals(store, first: date | None = None, last: date | None = None) -> 
 # Outstanding points valued -----------------------------------------------------
 
 VALUED_COLUMNS = [
-    Column("contact_id", "#", INT), Column("contact_name", "Contact"),
-    Column("contact_email", "Email"), Column("type", "Type"),
-    Column("outstanding", "Outstanding", POINTS), Column("free", "Of which free", POINTS),
-    Column("value", "Value", MONEY), Column("currency", "Currency"),
+    Column("contact_id", "#", INT),
+    Column("contact_name", "Contact"),
+    Column("contact_email", "Email"),
+    Column("type", "Type"),
+    Column("outstanding", "Outstanding", POINTS),
+    Column("free", "Of which free", POINTS),
+    Column("value", "Value", MONEY),
+    Column("currency", "Currency"),
 ]
 VALUED_SUMMARY_COLUMNS = [
-    Column("type", "Type"), Column("outstanding", "Outstanding", POINTS),
-    Column("free", "Of which free", POINTS), Column("value", "Value", MONEY),
-    Column("currency", "Currency"), Column("contacts", "Contacts", INT),
+    Column("type", "Type"),
+    Column("outstanding", "Outstanding", POINTS),
+    Column("free", "Of which free", POINTS),
+    Column("value", "Value", MONEY),
+    Column("currency", "Currency"),
+    Column("contacts", "Contacts", INT),
 ]
 
 
-def valued_outstanding(store, as_of: datetime | None = None, type_id: int | None = None,
-                       summary: bool = False) -> Report:
+def valued_outstanding(
+    store, as_of: datetime | None = None, type_id: int | None = None, summary: bool = False
+) -> Report:
     """Outstanding points valued at the per-point price each grant was paid for.
 
     Rows are per contact, type and currency (per type and currency with `summary`).
@@ -209,25 +277,42 @@ def valued_outstanding(store, as_of: datetime | None = None, type_id: int | None
                 continue
             currency = grant["currency"] or default
             key = (grant["contact_id"], grant["type_id"], currency)
-            row = holders.setdefault(key, _valued_row(names[grant["contact_id"]],
-                                                      types[grant["type_id"]], currency))
+            row = holders.setdefault(
+                key,
+                _valued_row(names[grant["contact_id"]], types[grant["type_id"]], currency),
+            )
             row["outstanding"] += left
             row["value"] += amounts.money_times_points(grant["unit_price"] or 0, left)
             row["free"] += 0 if grant["unit_price"] else left
 
     title = f"Outstanding points valued as of {clock.local_text(moment)}"
-    rows = sorted(holders.values(), key=lambda r: (
-        r["contact_name"].casefold(), r["contact_id"], r["type"], r["currency"]))
+    rows = sorted(
+        holders.values(),
+        key=lambda r: (
+            r["contact_name"].casefold(),
+            r["contact_id"],
+            r["type"],
+            r["currency"],
+        ),
+    )
     if summary:
-        return Report(VALUED_SUMMARY_COLUMNS, _by_type(rows, types),
-                      title=title + ", by type")
+        return Report(
+            VALUED_SUMMARY_COLUMNS, _by_type(rows, types), title=title + ", by type"
+        )
     return Report(VALUED_COLUMNS, rows, title=title)
 
 
 def _valued_row(contact, type_name: str, currency: str) -> dict:
-    return {"contact_id": contact["id"], "contact_name": contact["name"],
-            "contact_email": contact["email"], "type": type_name, "outstanding": 0,
-            "free": 0, "value": 0, "currency": currency}
+    return {
+        "contact_id": contact["id"],
+        "contact_name": contact["name"],
+        "contact_email": contact["email"],
+        "type": type_name,
+        "outstanding": 0,
+        "free": 0,
+        "value": 0,
+        "currency": currency,
+    }
 
 
 def _by_type(rows: list[dict], types: dict[int, str]) -> list[dict]:
@@ -236,9 +321,17 @@ def _by_type(rows: list[dict], types: dict[int, str]) -> list[dict]:
     totals: dict[tuple, dict] = {}
     for row in rows:
         key = (order[row["type"]], row["currency"])
-        line = totals.setdefault(key, {
-            "type": row["type"], "outstanding": 0, "free": 0, "value": 0,
-            "currency": row["currency"], "contacts": 0})
+        line = totals.setdefault(
+            key,
+            {
+                "type": row["type"],
+                "outstanding": 0,
+                "free": 0,
+                "value": 0,
+                "currency": row["currency"],
+                "contacts": 0,
+            },
+        )
 
         for column in ("outstanding", "free", "value"):
             line[column] += row[column]

@@ -19,11 +19,18 @@ from pointscli.errors import InvalidInput
 from pointscli.reports import DATE, INSTANT, INT, POINTS, SIGNED, TEXT, Column, Report
 
 STATEMENT_COLUMNS = [
-    Column("entry", "Entry", INT), Column("date", "Date", INSTANT), Column("kind", "Kind"),
-    Column("type", "Type"), Column("amount", "Amount", SIGNED),
-    Column("balance", "Balance", POINTS), Column("note", "Note"), Column("by", "By"),
-    Column("valid_until", "Valid until", DATE), Column("drawn_from", "Drawn from", TEXT),
-    Column("voided_at", "Voided at", INSTANT), Column("voided_by", "Voided by"),
+    Column("entry", "Entry", INT),
+    Column("date", "Date", INSTANT),
+    Column("kind", "Kind"),
+    Column("type", "Type"),
+    Column("amount", "Amount", SIGNED),
+    Column("balance", "Balance", POINTS),
+    Column("note", "Note"),
+    Column("by", "By"),
+    Column("valid_until", "Valid until", DATE),
+    Column("drawn_from", "Drawn from", TEXT),
+    Column("voided_at", "Voided at", INSTANT),
+    Column("voided_by", "Voided by"),
     Column("void_reason", "Void reason"),
 ]
 
@@ -128,8 +135,13 @@ def _change_grant(grant: _Grant, event: str) -> None:
         grant.issued = True
 
 
-def statement(store, contact_id: int, type_id: int | None = None,
-              start: datetime | None = None, end: datetime | None = None) -> Report:
+def statement(
+    store,
+    contact_id: int,
+    type_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report:
     """A contact's history, a running balance per type, and expiries as lines."""
     if start and end and start > end:
         raise InvalidInput("the period starts after it ends: give --from before --to")
@@ -204,21 +216,42 @@ def _events(entries, cutoff: str) -> list[tuple[str, str, object]]:
 
 def _opening_rows(first: str, names: list[str], balances: dict[str, int]) -> list[dict]:
     """One line per type with its balance just before the period starts."""
-    return [{"entry": None, "date": first, "kind": "opening", "type": name, "amount": None,
-             "balance": balances.get(name, 0), "note": "balance brought forward"}
-            for name in names]
+    return [
+        {
+            "entry": None,
+            "date": first,
+            "kind": "opening",
+            "type": name,
+            "amount": None,
+            "balance": balances.get(name, 0),
+            "note": "balance brought forward",
+        }
+        for name in names
+    ]
 
 
 def _row(event: str, entry, change: int, replay: _Replay, cutoff: str) -> dict:
     """One statement line for an event that has just been applied."""
-    row = {"entry": entry["id"], "type": entry["type_name"], "amount": change,
-           "balance": replay.balances[entry["type_name"]]}
+    row = {
+        "entry": entry["id"],
+        "type": entry["type_name"],
+        "amount": change,
+        "balance": replay.balances[entry["type_name"]],
+    }
     if event == "expire":
-        row.update(date=entry["expires_at"], kind="expire", valid_until=entry["expires_on"],
-                   note="unused points expired")
+        row.update(
+            date=entry["expires_at"],
+            kind="expire",
+            valid_until=entry["expires_on"],
+            note="unused points expired",
+        )
     elif event == "void":
-        row.update(date=entry["voided_at"], kind="void", by=entry["voided_by_name"],
-                   note=_void_note(entry, change))
+        row.update(
+            date=entry["voided_at"],
+            kind="void",
+            by=entry["voided_by_name"],
+            note=_void_note(entry, change),
+        )
     else:
         row.update(date=entry["at"], note=_entry_note(entry, change), by=entry["by_name"])
         row.update(_entry_details(entry, replay, cutoff))
@@ -229,12 +262,17 @@ def _entry_details(entry, replay: _Replay, cutoff: str) -> dict:
     """Kind, expiry or draws, and void details of an issue or consumption line."""
     details = {}
     if entry["voided_at"] and entry["voided_at"] <= cutoff:
-        details = {"voided_at": entry["voided_at"], "voided_by": entry["voided_by_name"],
-                   "void_reason": entry["void_reason"]}
+        details = {
+            "voided_at": entry["voided_at"],
+            "voided_by": entry["voided_by_name"],
+            "void_reason": entry["void_reason"],
+        }
     if entry["kind"] == "grant":
         return {**details, "kind": "issue", "valid_until": entry["expires_on"]}
-    drawn = [f"#{grant_id}: {amounts.format_points(amount)}"
-             for grant_id, amount in replay.consumptions[entry["id"]].draws]
+    drawn = [
+        f"#{grant_id}: {amounts.format_points(amount)}"
+        for grant_id, amount in replay.consumptions[entry["id"]].draws
+    ]
     return {**details, "kind": "consume", "drawn_from": ", ".join(drawn) or None}
 
 
@@ -254,12 +292,16 @@ def _void_note(entry, change: int) -> str | None:
     parts = [entry["void_reason"]] if entry["void_reason"] else []
     if change != expected and entry["kind"] == "consume":
         lost = amounts.format_points(entry["amount"] - change)
-        parts.append(f"{lost} of {amounts.format_points(entry['amount'])} returned to "
-                     "expired or voided grants: not usable again")
+        parts.append(
+            f"{lost} of {amounts.format_points(entry['amount'])} returned to "
+            "expired or voided grants: not usable again"
+        )
     elif change != expected:
-        parts.append(f"only {amounts.format_points(-change)} of "
-                     f"{amounts.format_points(entry['amount'])} left: "
-                     "the rest was used or had expired")
+        parts.append(
+            f"only {amounts.format_points(-change)} of "
+            f"{amounts.format_points(entry['amount'])} left: "
+            "the rest was used or had expired"
+        )
     return "; ".join(parts) or None
 
 

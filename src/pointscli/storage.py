@@ -102,7 +102,10 @@ class Store:
 def connect(path: str | os.PathLike) -> sqlite3.Connection:
     """A connection with the settings every pointscli process uses."""
     conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        str(path),
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=False,
     )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
@@ -116,12 +119,16 @@ def open_store(path: str | os.PathLike | None = None) -> Store:
 
     target = Path(path) if path else default_path()
     if target.is_dir():
-        raise InvalidInput(f"--db {target} is a folder: give a file path such as {target / 'points.db'}")
+        raise InvalidInput(
+            f"--db {target} is a folder: give a file path such as {target / 'points.db'}"
+        )
     if str(path) != ":memory:":
         try:
             _create_private_file(target)
         except OSError as error:
-            raise InvalidInput(f"cannot create the database {target}: {error.strerror}") from None
+            raise InvalidInput(
+                f"cannot create the database {target}: {error.strerror}"
+            ) from None
 
     try:
         conn = connect(target)

@@ -45,26 +45,44 @@ def _choose_price(store, product: Product, price_id: int | None) -> Price:
         chosen = [p for p in offered if p.id == price_id]
         if not chosen:
             listed = ", ".join(f"#{p.id}" for p in offered) or "none"
-            raise NotFound(f"price #{price_id} is not an active subscription price of "
-                           f"{product.name!r}: its subscription prices are {listed}")
+            raise NotFound(
+                f"price #{price_id} is not an active subscription price of "
+                f"{product.name!r}: its subscription prices are {listed}"
+            )
         return chosen[0]
     if not offered:
-        raise Refused(f"{product.name!r} has no subscription price: add one with "
-                      f"`points price add '{product.name}' --subscription "
-                      "--every '1 month' --points N --amount AMOUNT`")
+        raise Refused(
+            f"{product.name!r} has no subscription price: add one with "
+            f"`points price add '{product.name}' --subscription "
+            "--every '1 month' --points N --amount AMOUNT`"
+        )
     if len(offered) > 1:
         listed = "; ".join(f"#{p.id} {p.describe()}" for p in offered)
-        raise InvalidInput(f"{product.name!r} has several subscription prices ({listed}): "
-                           "choose one with --price ID")
+        raise InvalidInput(
+            f"{product.name!r} has several subscription prices ({listed}): "
+            "choose one with --price ID"
+        )
     return offered[0]
 
 
-def subscribe(store, product: Product, contact_id: int, *, user_id: int,
-              price_id: int | None = None, at: datetime | None = None,
-              ref: str | None = None) -> Subscribed:
+def subscribe(
+    store,
+    product: Product,
+    contact_id: int,
+    *,
+    user_id: int,
+    price_id: int | None = None,
+    at: datetime | None = None,
+    ref: str | None = None,
+) -> Subscribed:
     """Start a subscription and issue its first period (period 0) at once."""
-    meaning = {"product": product.id, "contact": contact_id, "price": price_id,
-               "user": user_id, "at": at and clock.to_stored(at)}
+    meaning = {
+        "product": product.id,
+        "contact": contact_id,
+        "price": price_id,
+        "user": user_id,
+        "at": at and clock.to_stored(at),
+    }
 
     def write() -> list[int]:
         check_sellable(store, product)
@@ -79,8 +97,10 @@ def subscribe(store, product: Product, contact_id: int, *, user_id: int,
         return [_issue_period(store, subscription, 0, user_id)["grant_id"]]
 
     outcome = ledger.idempotent(store, ref, "subscribe", meaning, write)
-    row = store.one("SELECT subscription_id FROM subscription_periods WHERE grant_id = ?",
-                    (outcome.entries[0],))
+    row = store.one(
+        "SELECT subscription_id FROM subscription_periods WHERE grant_id = ?",
+        (outcome.entries[0],),
+    )
     return Subscribed(get_subscription(store, row["subscription_id"]), outcome.replayed)
 
 
@@ -94,10 +114,13 @@ def get_subscription(store, subscription_id: int) -> dict:
         " c.name AS contact_name, c.email AS contact_email"
         " FROM subscriptions s JOIN prices pr ON pr.id = s.price_id"
         " JOIN products p ON p.id = s.product_id JOIN contacts c ON c.id = s.contact_id"
-        " WHERE s.id = ?", (subscription_id,))
+        " WHERE s.id = ?",
+        (subscription_id,),
+    )
     if row is None:
-        raise NotFound(f"no subscription #{subscription_id}: "
-                       "see `points subscription list`")
+        raise NotFound(
+            f"no subscription #{subscription_id}: see `points subscription list`"
+        )
     return dict(row)
 
 
@@ -106,28 +129,51 @@ def _issue_period(store, subscription: dict, number: int, user_id: int) -> dict:
     product = get_product(store, subscription["product_id"])
     point_type = directory.get_type(store, product.type_id)
     if point_type.archived:
-        raise Refused(f"subscription #{subscription['id']} grants the archived point type "
-                      f"{point_type.name!r}: cancel it with `points subscription cancel "
-                      f"{subscription['id']}`")
+        raise Refused(
+            f"subscription #{subscription['id']} grants the archived point type "
+            f"{point_type.name!r}: cancel it with `points subscription cancel "
+            f"{subscription['id']}`"
+        )
     price = get_price(store, subscription["price_id"])
     starts = period_start(subscription["started_at"], price.every, number)
 
     grant_id = ledger.insert_grant(
-        store, subscription["contact_id"], point_type, price.points, user_id=user_id,
-        at=starts, expires=product.expires, source="subscription",
+        store,
+        subscription["contact_id"],
+        point_type,
+        price.points,
+        user_id=user_id,
+        at=starts,
+        expires=product.expires,
+        source="subscription",
         note=f"{product.name} subscription #{subscription['id']}, period {number}",
         unit_price=amounts.money_per_point(price.amount, price.points),
-        currency=price.currency)
+        currency=price.currency,
+    )
     store.execute(
         "INSERT INTO subscription_periods (subscription_id, period_number, at, amount,"
         " currency, grant_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (subscription["id"], number, clock.to_stored(starts), price.amount, price.currency,
-         grant_id, _now()),
+        (
+            subscription["id"],
+            number,
+            clock.to_stored(starts),
+            price.amount,
+            price.currency,
+            grant_id,
+            _now(),
+        ),
     )
-    return {"subscription": subscription["id"], "period": number,
-            "date": clock.to_stored(starts), "contact_name": subscription["contact_name"],
-            "product": product.name, "points": price.points, "grant_id": grant_id,
-            "amount": price.amount, "currency": price.currency}
+    return {
+        "subscription": subscription["id"],
+        "period": number,
+        "date": clock.to_stored(starts),
+        "contact_name": subscription["contact_name"],
+        "product": product.name,
+        "points": price.points,
+        "grant_id": grant_id,
+        "amount": price.amount,
+        "currency": price.currency,
+    }
 
 
 # Renewals ----------------------------------------------------------------------
@@ -152,30 +198,41 @@ def renew(store, *, user_id: int, until: datetime | None = None) -> list[dict]:
     now = clock.utc_now()
     moment = until or now
     if moment > now:
-        raise InvalidInput(f"--until {clock.local_text(clock.to_stored(moment))} is in the "
-                           "future: periods are issued once they have begun; "
-                           "leave --until out")
+        raise InvalidInput(
+            f"--until {clock.local_text(clock.to_stored(moment))} is in the "
+            "future: periods are issued once they have begun; "
+            "leave --until out"
+        )
     limit = clock.to_stored(moment)
     issued: list[dict] = []
 
     with store.write():
         started = store.query(
-            "SELECT id FROM subscriptions WHERE started_at <= ? ORDER BY id", (limit,))
+            "SELECT id FROM subscriptions WHERE started_at <= ? ORDER BY id", (limit,)
+        )
         for row in started:
             subscription = get_subscription(store, row["id"])
-            done = {r["period_number"] for r in store.query(
-                "SELECT period_number FROM subscription_periods WHERE subscription_id = ?",
-                (row["id"],))}
+            done = {
+                r["period_number"]
+                for r in store.query(
+                    "SELECT period_number FROM subscription_periods WHERE subscription_id = ?",
+                    (row["id"],),
+                )
+            }
             for number in due_periods(subscription, done, limit):
                 issued.append(_issue_period(store, subscription, number, user_id))
     return issued
 
 
 RENEWAL_COLUMNS = [
-    Column("subscription", "Subscription", INT), Column("period", "Period", INT),
-    Column("date", "Date", INSTANT), Column("contact_name", "Contact"),
-    Column("product", "Product"), Column("points", "Points", POINTS),
-    Column("grant_id", "Entry", INT), Column("amount", "Charge", MONEY),
+    Column("subscription", "Subscription", INT),
+    Column("period", "Period", INT),
+    Column("date", "Date", INSTANT),
+    Column("contact_name", "Contact"),
+    Column("product", "Product"),
+    Column("points", "Points", POINTS),
+    Column("grant_id", "Entry", INT),
+    Column("amount", "Charge", MONEY),
     Column("currency", "Currency"),
 ]
 
@@ -192,49 +249,71 @@ def cancel(store, subscription_id: int, at: datetime | None = None) -> dict:
     with store.write():
         subscription = get_subscription(store, subscription_id)
         if subscription["cancelled_at"]:
-            raise Refused(f"subscription #{subscription_id} was already cancelled on "
-                          f"{clock.local_text(subscription['cancelled_at'])}")
+            raise Refused(
+                f"subscription #{subscription_id} was already cancelled on "
+                f"{clock.local_text(subscription['cancelled_at'])}"
+            )
         moment = clock.to_stored(ledger.resolve_at(at))
         if moment < subscription["started_at"]:
-            raise InvalidInput(f"subscription #{subscription_id} started on "
-                               f"{clock.local_text(subscription['started_at'])}: date the "
-                               "cancellation after that")
+            raise InvalidInput(
+                f"subscription #{subscription_id} started on "
+                f"{clock.local_text(subscription['started_at'])}: date the "
+                "cancellation after that"
+            )
         later = store.one(
             "SELECT period_number, at, grant_id FROM subscription_periods"
             " WHERE subscription_id = ? AND at >= ? AND period_number > 0"
-            " ORDER BY period_number", (subscription_id, moment))
+            " ORDER BY period_number",
+            (subscription_id, moment),
+        )
         if later:
-            raise Refused(f"period {later['period_number']} of subscription "
-                          f"#{subscription_id} was already issued on "
-                          f"{clock.local_text(later['at'])} (entry "
-                          f"#{later['grant_id']}): date the cancellation after it, or void "
-                          "that entry first")
-        store.execute("UPDATE subscriptions SET cancelled_at = ? WHERE id = ?",
-                      (moment, subscription_id))
+            raise Refused(
+                f"period {later['period_number']} of subscription "
+                f"#{subscription_id} was already issued on "
+                f"{clock.local_text(later['at'])} (entry "
+                f"#{later['grant_id']}): date the cancellation after it, or void "
+                "that entry first"
+            )
+        store.execute(
+            "UPDATE subscriptions SET cancelled_at = ? WHERE id = ?",
+            (moment, subscription_id),
+        )
     return get_subscription(store, subscription_id)
 
 
 SUBSCRIPTION_COLUMNS = [
-    Column("id", "#", INT), Column("product", "Product"), Column("contact_name", "Contact"),
-    Column("contact_email", "Email"), Column("points", "Points", POINTS),
-    Column("every", "Every"), Column("amount", "Amount", MONEY),
-    Column("currency", "Currency"), Column("started_at", "Started", INSTANT),
-    Column("periods", "Periods issued", INT), Column("next_renewal", "Next renewal", DATE),
+    Column("id", "#", INT),
+    Column("product", "Product"),
+    Column("contact_name", "Contact"),
+    Column("contact_email", "Email"),
+    Column("points", "Points", POINTS),
+    Column("every", "Every"),
+    Column("amount", "Amount", MONEY),
+    Column("currency", "Currency"),
+    Column("started_at", "Started", INSTANT),
+    Column("periods", "Periods issued", INT),
+    Column("next_renewal", "Next renewal", DATE),
     Column("cancelled_at", "Cancelled", INSTANT),
 ]
 
 
-def subscription_report(store, include_cancelled: bool = True,
-                        only: int | None = None) -> Report:
+def subscription_report(
+    store, include_cancelled: bool = True, only: int | None = None
+) -> Report:
     """Subscriptions with how many periods were issued and when the next one begins."""
     rows = []
-    for row in store.query("SELECT id FROM subscriptions WHERE :only IS NULL OR id = :only"
-                           " ORDER BY id", {"only": only}):
+    for row in store.query(
+        "SELECT id FROM subscriptions WHERE :only IS NULL OR id = :only ORDER BY id",
+        {"only": only},
+    ):
         subscription = get_subscription(store, row["id"])
         if subscription["cancelled_at"] and not include_cancelled:
             continue
-        count = store.one("SELECT COUNT(*) AS n, MAX(period_number) AS last FROM"
-                          " subscription_periods WHERE subscription_id = ?", (row["id"],))
+        count = store.one(
+            "SELECT COUNT(*) AS n, MAX(period_number) AS last FROM"
+            " subscription_periods WHERE subscription_id = ?",
+            (row["id"],),
+        )
         subscription["periods"] = count["n"]
         subscription["next_renewal"] = _next_renewal(subscription, count["last"])
         rows.append(subscription)
@@ -250,4 +329,3 @@ def _next_renewal(subscription: dict, last: int | None) -> str | None:
     if subscription["cancelled_at"] and starts >= subscription["cancelled_at"]:
         return None
     return clock.local_date(starts).isoformat()
-

@@ -29,14 +29,22 @@ from pointscli.errors import InvalidInput, PointsError
 from pointscli.reports import INSTANT, INT, MONEY, POINTS, Column, Report
 
 LEDGER_COLUMNS = [
-    Column("kind", "Kind"), Column("date", "Date", INSTANT),
-    Column("contact_email", "Contact email"), Column("contact_name", "Contact name"),
-    Column("type", "Type"), Column("amount", "Amount", POINTS),
-    Column("expires", "Expires"), Column("note", "Note"), Column("by", "By"),
+    Column("kind", "Kind"),
+    Column("date", "Date", INSTANT),
+    Column("contact_email", "Contact email"),
+    Column("contact_name", "Contact name"),
+    Column("type", "Type"),
+    Column("amount", "Amount", POINTS),
+    Column("expires", "Expires"),
+    Column("note", "Note"),
+    Column("by", "By"),
     Column("ref", "Ref"),
-    Column("entry", "Entry", INT), Column("source", "Source"),
-    Column("voided_at", "Voided at", INSTANT), Column("voided_by", "Voided by"),
-    Column("void_reason", "Void reason"), Column("unit_price", "Unit price", MONEY),
+    Column("entry", "Entry", INT),
+    Column("source", "Source"),
+    Column("voided_at", "Voided at", INSTANT),
+    Column("voided_by", "Voided by"),
+    Column("void_reason", "Void reason"),
+    Column("unit_price", "Unit price", MONEY),
     Column("currency", "Currency"),
 ]
 REQUIRED = ("kind", "date", "contact_email", "type", "amount")
@@ -68,15 +76,21 @@ ORDER BY e.at, e.id
 """
 
 
-def export_ledger(store, start: datetime | None = None, end: datetime | None = None,
-                  never: str | None = "never") -> Report:
+def export_ledger(
+    store,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    never: str | None = "never",
+) -> Report:
     """Every entry dated from start to end (inclusive) as ledger CSV rows.
 
     `never` is what the expires column holds for a grant that never expires:
     the word for CSV, None for JSON (where a missing expiry is null).
     """
-    bounds = {"start": start and clock.to_stored(start),
-              "end": end and clock.to_stored(end)}
+    bounds = {
+        "start": start and clock.to_stored(start),
+        "end": end and clock.to_stored(end),
+    }
     rows = [_export_row(entry, never) for entry in store.query(_EXPORT_SQL, bounds)]
     return Report(LEDGER_COLUMNS, rows, title="Ledger")
 
@@ -84,14 +98,23 @@ def export_ledger(store, start: datetime | None = None, end: datetime | None = N
 def _export_row(entry, never: str | None) -> dict:
     is_grant = entry["kind"] == "grant"
     return {
-        "kind": KIND_WORDS[entry["kind"]], "date": entry["at"],
-        "contact_email": entry["email"], "contact_name": entry["contact_name"],
-        "type": entry["type"], "amount": entry["amount"],
+        "kind": KIND_WORDS[entry["kind"]],
+        "date": entry["at"],
+        "contact_email": entry["email"],
+        "contact_name": entry["contact_name"],
+        "type": entry["type"],
+        "amount": entry["amount"],
         "expires": (entry["expires_on"] or never) if is_grant else None,
-        "note": entry["note"], "by": entry["by_user"], "ref": entry["ref"],
-        "entry": entry["id"], "source": entry["source"], "voided_at": entry["voided_at"],
-        "voided_by": entry["voided_by_user"], "void_reason": entry["void_reason"],
-        "unit_price": entry["unit_price"], "currency": entry["currency"],
+        "note": entry["note"],
+        "by": entry["by_user"],
+        "ref": entry["ref"],
+        "entry": entry["id"],
+        "source": entry["source"],
+        "voided_at": entry["voided_at"],
+        "voided_by": entry["voided_by_user"],
+        "void_reason": entry["void_reason"],
+        "unit_price": entry["unit_price"],
+        "currency": entry["currency"],
     }
 
 
@@ -127,9 +150,19 @@ class _Row:
 
     def content(self) -> tuple:
         """What the row means, to tell a repeated ref from a clashing one."""
-        return (self.kind, self.email.casefold(), self.point_type.id, self.amount,
-                clock.to_stored(self.at), self.expires and str(self.expires), self.note,
-                self.by and self.by.casefold(), self.source, self.unit_price, self.currency)
+        return (
+            self.kind,
+            self.email.casefold(),
+            self.point_type.id,
+            self.amount,
+            clock.to_stored(self.at),
+            self.expires and str(self.expires),
+            self.note,
+            self.by and self.by.casefold(),
+            self.source,
+            self.unit_price,
+            self.currency,
+        )
 
 
 @dataclass
@@ -152,8 +185,10 @@ def _read_table(text_or_rows) -> list[tuple[int, list[str]]]:
     row's line is where it starts, so a note spanning lines is still found.
     """
     if not isinstance(text_or_rows, str):
-        numbered = [(line, [str(cell) for cell in cells])
-                    for line, cells in enumerate(text_or_rows, start=1)]
+        numbered = [
+            (line, [str(cell) for cell in cells])
+            for line, cells in enumerate(text_or_rows, start=1)
+        ]
         return [(line, cells) for line, cells in numbered if any(c.strip() for c in cells)]
 
     reader = csv.reader(io.StringIO(text_or_rows.removeprefix("\ufeff"), newline=""))
@@ -165,7 +200,8 @@ def _read_table(text_or_rows) -> list[tuple[int, list[str]]]:
             start = reader.line_num + 1
     except csv.Error as error:
         raise InvalidInput(
-            f"line {reader.line_num}: the CSV cannot be read ({error})") from None
+            f"line {reader.line_num}: the CSV cannot be read ({error})"
+        ) from None
     return table
 
 
@@ -178,8 +214,10 @@ def _cell_text(cell: str) -> str:
 def _header_keys(line: int, cells: list[str]) -> list[str]:
     """The header's column names, checked: required ones present, none unknown or twice."""
     if len(cells) == 1 and ";" in cells[0]:
-        raise InvalidInput(f"line {line}: the header has ';' between columns, not ',': "
-                           "save the file as comma-separated CSV")
+        raise InvalidInput(
+            f"line {line}: the header has ';' between columns, not ',': "
+            "save the file as comma-separated CSV"
+        )
     keys = [cell.strip().lower() for cell in cells]
     missing = [key for key in REQUIRED if key not in keys]
     unknown = [key for key in keys if key not in KNOWN]
@@ -234,9 +272,23 @@ class _RowReader:
         if problems:
             return None, problems
         expires, source, unit_price, currency = extras
-        return _Row(line, kind, at, email, cells["contact_name"] or None, point_type,
-                    amount, expires, cells["note"] or None, cells["by"] or None, ref,
-                    source, unit_price, currency, void), []
+        return _Row(
+            line,
+            kind,
+            at,
+            email,
+            cells["contact_name"] or None,
+            point_type,
+            amount,
+            expires,
+            cells["note"] or None,
+            cells["by"] or None,
+            ref,
+            source,
+            unit_price,
+            currency,
+            void,
+        ), []
 
     def _kind(self, text: str) -> str:
         kind = WORD_KINDS.get(text.lower())
@@ -251,7 +303,8 @@ class _RowReader:
             raise InvalidInput(f"{what}: {error}") from None
         if moment > self.now:
             raise InvalidInput(
-                f"{what} {text!r} is in the future: import only what has happened")
+                f"{what} {text!r} is in the future: import only what has happened"
+            )
         return moment
 
     def _type(self, text: str, kind: str | None) -> PointType:
@@ -266,7 +319,8 @@ class _RowReader:
             raise InvalidInput(found)
         if kind == "grant" and found.archived:
             raise InvalidInput(
-                f"point type {found.name!r} is archived: no new points can be issued")
+                f"point type {found.name!r} is archived: no new points can be issued"
+            )
         return found
 
     def _grant_details(self, cells: dict[str, str], kind: str | None, at: datetime | None):
@@ -275,17 +329,20 @@ class _RowReader:
             given = [key for key in GRANT_ONLY if cells[key]]
             if given:
                 raise InvalidInput(
-                    f"{', '.join(given)}: for issue rows only; leave empty on consume rows")
+                    f"{', '.join(given)}: for issue rows only; leave empty on consume rows"
+                )
             return None, "import", None, None
         expires = self._expires(cells["expires"], at)
         source = cells["source"].lower() or "import"
         if source not in ledger.SOURCES:
             raise InvalidInput(
-                f"source {cells['source']!r} is not one of {', '.join(ledger.SOURCES)}")
+                f"source {cells['source']!r} is not one of {', '.join(ledger.SOURCES)}"
+            )
         if not cells["unit_price"]:
             return expires, source, None, None
         currency = amounts.normalise_currency(
-            cells["currency"] or directory.default_currency(self.store))
+            cells["currency"] or directory.default_currency(self.store)
+        )
         price = amounts.parse_money(cells["unit_price"], currency, "unit_price")
         return expires, source, price, currency
 
@@ -296,14 +353,16 @@ class _RowReader:
         issued_on = at and clock.local_date(clock.to_stored(at))
         if expires.on is not None and issued_on and expires.on < issued_on:
             raise InvalidInput(
-                f"expires {text!r} is before the issue date {issued_on.isoformat()}")
+                f"expires {text!r} is before the issue date {issued_on.isoformat()}"
+            )
         return expires
 
     def _void(self, cells: dict[str, str], at: datetime | None) -> _Void | None:
         if not cells["voided_at"]:
             if cells["voided_by"] or cells["void_reason"]:
                 raise InvalidInput(
-                    "voided_by and void_reason need voided_at, the time of the void")
+                    "voided_by and void_reason need voided_at, the time of the void"
+                )
             return None
         voided_at = self._moment(cells["voided_at"], "voided_at")
         if at is not None and voided_at < at:
@@ -315,8 +374,10 @@ def _read_rows(store, text_or_rows, now: datetime | None = None) -> list[_Row]:
     """Every row checked; all bad rows are reported at once by line, before any write."""
     table = _read_table(text_or_rows)
     if not table:
-        raise InvalidInput("the file is empty: a ledger CSV starts with a header row "
-                           "(kind,date,contact_email,type,amount,...)")
+        raise InvalidInput(
+            "the file is empty: a ledger CSV starts with a header row "
+            "(kind,date,contact_email,type,amount,...)"
+        )
     header_line, header = table[0]
     keys = _header_keys(header_line, header)
     reader = _RowReader(store, now or clock.utc_now())
@@ -325,7 +386,8 @@ def _read_rows(store, text_or_rows, now: datetime | None = None) -> list[_Row]:
     for line, cells in table[1:]:
         if len(cells) > len(keys):
             problems.append(
-                (line, f"has {len(cells)} cells but the header has {len(keys)}"))
+                (line, f"has {len(cells)} cells but the header has {len(keys)}")
+            )
             continue
         named = {key: "" for key in KNOWN}
         named.update((key, _cell_text(cell)) for key, cell in zip(keys, cells))
@@ -349,8 +411,13 @@ def _ref_clashes(rows: list[_Row]) -> list[tuple[int, str]]:
             continue
         earlier = first.setdefault(row.ref, row)
         if earlier is not row and earlier.content() != row.content():
-            clashes.append((row.line, f"ref {row.ref!r} is already used by line "
-                                      f"{earlier.line} for a different entry"))
+            clashes.append(
+                (
+                    row.line,
+                    f"ref {row.ref!r} is already used by line "
+                    f"{earlier.line} for a different entry",
+                )
+            )
     return clashes
 
 
@@ -360,10 +427,13 @@ def _problem_text(problems: list[tuple[int, str]]) -> str:
     for line, problem in sorted(problems):
         lines_by_problem.setdefault(problem, []).append(line)
     bad_rows = len({line for line, _ in problems})
-    listed = "\n".join(f"  {_line_list(lines)}: {problem}"
-                       for problem, lines in lines_by_problem.items())
-    return (f"{bad_rows} row(s) cannot be imported, so nothing was written; "
-            f"fix them and import again:\n{listed}")
+    listed = "\n".join(
+        f"  {_line_list(lines)}: {problem}" for problem, lines in lines_by_problem.items()
+    )
+    return (
+        f"{bad_rows} row(s) cannot be imported, so nothing was written; "
+        f"fix them and import again:\n{listed}"
+    )
 
 
 def _line_list(lines: list[int]) -> str:
@@ -381,8 +451,9 @@ def _line_list(lines: list[int]) -> str:
 # Import: writing -----------------------------------------------------------------
 
 
-def import_ledger(store, text_or_rows, dry_run: bool = False,
-                  progress=None) -> ImportResult:
+def import_ledger(
+    store, text_or_rows, dry_run: bool = False, progress=None
+) -> ImportResult:
     """Check every row, then write them all in one transaction (rolled back in a dry run).
 
     `progress(done, total)` is called as rows are applied.
@@ -430,8 +501,11 @@ class _Applier:
 
         # Entries at their dates and voids at theirs on one time line; ties in file order.
         events = [(clock.to_stored(row.at), row.line, 0, row) for row in self.rows]
-        events += [(clock.to_stored(row.void.at), row.line, 1, row)
-                   for row in self.rows if row.void]
+        events += [
+            (clock.to_stored(row.void.at), row.line, 1, row)
+            for row in self.rows
+            if row.void
+        ]
         done = 0
         for _, _, is_void, row in sorted(events, key=lambda event: event[:3]):
             try:
@@ -452,24 +526,33 @@ class _Applier:
     def _hint(self) -> str:
         if not self.result.skipped:
             return "; nothing was imported"
-        return ("; nothing was imported. Rows with a ref were imported before: "
-                "rows without one cannot be recognised, so import only the new rows")
+        return (
+            "; nothing was imported. Rows with a ref were imported before: "
+            "rows without one cannot be recognised, so import only the new rows"
+        )
 
     def _count(self, table: str) -> int:
         return self.store.one(f"SELECT COUNT(*) FROM {table}")[0]
 
     def _add_users(self) -> None:
         """Find or create every username the rows name (the default user comes later)."""
-        named = [(row.line, name) for row in self.rows
-                 for name in (row.by, row.void and row.void.by) if name]
+        named = [
+            (row.line, name)
+            for row in self.rows
+            for name in (row.by, row.void and row.void.by)
+            if name
+        ]
         for line, name in named:
             key = name.casefold()
             if key in self.users:
                 continue
             existing = self.store.one("SELECT id FROM users WHERE username_key = ?", (key,))
             try:
-                self.users[key] = existing["id"] if existing else directory.add_user(
-                    self.store, name)["id"]
+                self.users[key] = (
+                    existing["id"]
+                    if existing
+                    else directory.add_user(self.store, name)["id"]
+                )
             except PointsError as error:
                 raise InvalidInput(f"line {line}: {error}") from None
 
@@ -510,14 +593,32 @@ class _Applier:
             return
         if row.kind == "grant":
             entry = ledger.insert_grant(
-                self.store, contact_id, row.point_type, row.amount, user_id=user_id,
-                at=row.at, expires=row.expires, note=row.note, source=row.source,
-                ref=row.ref, unit_price=row.unit_price, currency=row.currency)
+                self.store,
+                contact_id,
+                row.point_type,
+                row.amount,
+                user_id=user_id,
+                at=row.at,
+                expires=row.expires,
+                note=row.note,
+                source=row.source,
+                ref=row.ref,
+                unit_price=row.unit_price,
+                currency=row.currency,
+            )
             self.result.issues += 1
         else:
             entry = ledger.insert_consumption(
-                self.store, contact_id, row.point_type, row.amount, user_id=user_id,
-                at=row.at, note=row.note, ref=row.ref, contact_label=label)
+                self.store,
+                contact_id,
+                row.point_type,
+                row.amount,
+                user_id=user_id,
+                at=row.at,
+                note=row.note,
+                ref=row.ref,
+                contact_label=label,
+            )
             self.result.consumptions += 1
         ledger.remember(self.store, row.ref, action, meaning, [entry])
         self.entries[row.line] = (entry, False)
@@ -527,8 +628,13 @@ class _Applier:
         # A row imported before keeps the void it has; one made since is brought in.
         if replayed and ledger.get_entry(self.store, entry)["voided_at"]:
             return
-        ledger.void_entry(self.store, entry, user_id=self._user(row.void.by),
-                          reason=row.void.reason, at=row.void.at)
+        ledger.void_entry(
+            self.store,
+            entry,
+            user_id=self._user(row.void.by),
+            reason=row.void.reason,
+            at=row.void.at,
+        )
         self.result.voids += 1
 
 
@@ -536,10 +642,23 @@ def _meaning(row: _Row, contact_id: int, user_id: int) -> tuple[str, dict]:
     """The ref action and meaning, in the shape `points issue` and `consume` give them."""
     at = clock.to_stored(row.at)
     if row.kind == "consume":
-        return "consume", {"contact": contact_id, "type": row.point_type.id,
-                           "amount": row.amount, "user": user_id, "at": at,
-                           "note": row.note}
-    return "issue", {"contact": contact_id, "type": row.point_type.id, "amount": row.amount,
-                     "user": user_id, "at": at, "expires": row.expires and str(row.expires),
-                     "note": row.note, "source": row.source, "unit_price": row.unit_price,
-                     "currency": row.currency}
+        return "consume", {
+            "contact": contact_id,
+            "type": row.point_type.id,
+            "amount": row.amount,
+            "user": user_id,
+            "at": at,
+            "note": row.note,
+        }
+    return "issue", {
+        "contact": contact_id,
+        "type": row.point_type.id,
+        "amount": row.amount,
+        "user": user_id,
+        "at": at,
+        "expires": row.expires and str(row.expires),
+        "note": row.note,
+        "source": row.source,
+        "unit_price": row.unit_price,
+        "currency": row.currency,
+    }

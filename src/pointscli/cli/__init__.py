@@ -26,7 +26,9 @@ class PointsGroup(TyperGroup):
         except PointsError as error:
             fail(str(error))
         except sqlite3.OperationalError as error:
-            fail(f"the database could not be used ({error}); check --db and its permissions")
+            fail(
+                f"the database could not be used ({error}); check --db and its permissions"
+            )
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -62,11 +64,18 @@ def _show_version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: str = typer.Option(
-        None, "--db", envvar="POINTS_DB", metavar="PATH",
+        None,
+        "--db",
+        envvar="POINTS_DB",
+        metavar="PATH",
         help="Database file (default: points.db in your app data folder).",
     ),
     version: bool = typer.Option(
-        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Show the version and exit.",
     ),
 ) -> None:
     """Track prepaid service points: packs, sessions delivered, balances and expiry."""
@@ -74,8 +83,16 @@ def root(
 
 
 def _register_all() -> None:
-    from pointscli.cli import (admin, contacts, ledger, reports, selling, transfer, types,
-                               users)
+    from pointscli.cli import (
+        admin,
+        contacts,
+        ledger,
+        reports,
+        selling,
+        transfer,
+        types,
+        users,
+    )
 
     for module in (types, contacts, users, ledger, reports, transfer, selling, admin):
         module.register(app)

@@ -24,23 +24,44 @@ class StatementFormat(str, Enum):
 
 
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table for people; csv or json for scripts.")
+    Format,
+    typer.Option("--format", "-f", help="table for people; csv or json for scripts."),
 ]
 AsOfOption = Annotated[
-    str, typer.Option("--as-of", metavar="WHEN", help="See the ledger as it stood then (default: now).")
+    str,
+    typer.Option(
+        "--as-of", metavar="WHEN", help="See the ledger as it stood then (default: now)."
+    ),
 ]
 AtOption = Annotated[
-    str, typer.Option("--at", metavar="WHEN", help="When it happened: 2025-04-12 14:00, yesterday (default: now).")
+    str,
+    typer.Option(
+        "--at",
+        metavar="WHEN",
+        help="When it happened: 2025-04-12 14:00, yesterday (default: now).",
+    ),
 ]
 RefOption = Annotated[
-    str, typer.Option("--ref", metavar="KEY", help="Idempotency key: a repeat with the same key writes nothing.")
+    str,
+    typer.Option(
+        "--ref",
+        metavar="KEY",
+        help="Idempotency key: a repeat with the same key writes nothing.",
+    ),
 ]
 ByOption = Annotated[
-    str, typer.Option("--by", metavar="USER", help="Who did it (default: the default user).")
+    str,
+    typer.Option("--by", metavar="USER", help="Who did it (default: the default user)."),
 ]
 NoteOption = Annotated[str, typer.Option("--note", help="A note kept with the entry.")]
 TypeOption = Annotated[
-    str, typer.Option("--type", "-t", metavar="TYPE", help="Point type name or plural (optional when there is one).")
+    str,
+    typer.Option(
+        "--type",
+        "-t",
+        metavar="TYPE",
+        help="Point type name or plural (optional when there is one).",
+    ),
 ]
 
 

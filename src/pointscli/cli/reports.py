@@ -6,31 +6,60 @@ from typing import Annotated
 import typer
 
 from pointscli import checks, clock, directory, reports, selling, statement
-from pointscli.cli.common import (AsOfOption, Format, FormatOption, StatementFormat,
-                                  TypeOption, emit, say, store, when)
+from pointscli.cli.common import (
+    AsOfOption,
+    Format,
+    FormatOption,
+    StatementFormat,
+    TypeOption,
+    emit,
+    say,
+    store,
+    when,
+)
 from pointscli.errors import InvalidInput
 from pointscli.reports import INT, Column, Report
 
 ContactArgument = Annotated[str, typer.Argument(help="Contact number, email or name.")]
 LotsOption = Annotated[bool, typer.Option("--lots", help="List each open grant instead.")]
-FromOption = Annotated[str, typer.Option(
-    "--from", metavar="WHEN", help="Show entries from then (default: all).")]
-ToOption = Annotated[str, typer.Option(
-    "--to", metavar="WHEN", help="Show entries up to then (default: now).")]
+FromOption = Annotated[
+    str,
+    typer.Option("--from", metavar="WHEN", help="Show entries from then (default: all)."),
+]
+ToOption = Annotated[
+    str,
+    typer.Option("--to", metavar="WHEN", help="Show entries up to then (default: now)."),
+]
 StatementFormatOption = Annotated[
     StatementFormat,
     typer.Option("--format", "-f", help="table for people; csv, json or html to keep."),
 ]
-ExpiringOption = Annotated[str, typer.Option(
-    "--expiring-within", metavar="PERIOD",
-    help="Only contacts with points expiring within PERIOD (30 days, 2 weeks).")]
-SummaryOption = Annotated[bool, typer.Option(
-    "--summary", help="Per type: issued, consumed, expired, voided and outstanding.")]
-ValueOption = Annotated[bool, typer.Option(
-    "--value", help="Value the points at the per-point price each grant was paid for.")]
+ExpiringOption = Annotated[
+    str,
+    typer.Option(
+        "--expiring-within",
+        metavar="PERIOD",
+        help="Only contacts with points expiring within PERIOD (30 days, 2 weeks).",
+    ),
+]
+SummaryOption = Annotated[
+    bool,
+    typer.Option(
+        "--summary", help="Per type: issued, consumed, expired, voided and outstanding."
+    ),
+]
+ValueOption = Annotated[
+    bool,
+    typer.Option(
+        "--value", help="Value the points at the per-point price each grant was paid for."
+    ),
+]
 
-PROBLEM_COLUMNS = [Column("check", "Check"), Column("entry", "Entry", INT),
-                   Column("message", "Problem")]
+PROBLEM_COLUMNS = [
+    Column("check", "Check"),
+    Column("entry", "Entry", INT),
+    Column("message", "Problem"),
+]
 
 
 class CheckFormat(str, Enum):
@@ -62,9 +91,9 @@ def balance(
     db = store(ctx)
     holder = directory.find_contact(db, contact)
     show = reports.lots if lots else reports.balance
-    if fmt == Format.table:
-        say(f"{holder['name']} <{holder['email']}>")
-    emit(show(db, holder["id"], when(as_of)), fmt)
+    report = show(db, holder["id"], when(as_of))
+    report.title = f"{holder['name']} <{holder['email']}>: {report.title}"
+    emit(report, fmt)
 
 
 def statement_(
@@ -102,8 +131,10 @@ def outstanding(
     """
     db = store(ctx)
     if expiring_within and (summary or value):
-        raise InvalidInput("--expiring-within lists contacts by their next expiry: "
-                           "use it without --summary or --value")
+        raise InvalidInput(
+            "--expiring-within lists contacts by their next expiry: "
+            "use it without --summary or --value"
+        )
     moment, kind = when(as_of), type_id(db, type_)
     if value:
         report = selling.valued_outstanding(db, moment, kind, summary=summary)
@@ -117,8 +148,10 @@ def outstanding(
 
 def check(
     ctx: typer.Context,
-    fmt: Annotated[CheckFormat, typer.Option(
-        "--format", "-f", help="table for people; json for scripts.")] = CheckFormat.table,
+    fmt: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="table for people; json for scripts."),
+    ] = CheckFormat.table,
 ) -> None:
     """Verify the ledger's invariants; exit 1 listing any problems.
 

@@ -12,10 +12,12 @@ from pointscli import clock, transfer
 from pointscli.cli.common import emit, say, store, when
 from pointscli.errors import InvalidInput
 
-export_app = typer.Typer(help="Write data out for spreadsheets, scripts and `import`.",
-                         no_args_is_help=True)
-import_app = typer.Typer(help="Load data written by `export` or by hand.",
-                         no_args_is_help=True)
+export_app = typer.Typer(
+    help="Write data out for spreadsheets, scripts and `import`.", no_args_is_help=True
+)
+import_app = typer.Typer(
+    help="Load data written by `export` or by hand.", no_args_is_help=True
+)
 
 
 class ExportFormat(str, Enum):
@@ -23,16 +25,33 @@ class ExportFormat(str, Enum):
     json = "json"
 
 
-FromOption = Annotated[str, typer.Option(
-    "--from", metavar="WHEN", help="First day or moment to include (default: the start).")]
-ToOption = Annotated[str, typer.Option(
-    "--to", metavar="WHEN", help="Last day or moment to include (default: now).")]
-ExportFormatOption = Annotated[ExportFormat, typer.Option(
-    "--format", "-f", help="csv (what `import ledger` reads) or json.")]
-FileArgument = Annotated[str, typer.Argument(
-    metavar="FILE|-", help="A ledger CSV file, or - to read standard input.")]
-DryRunOption = Annotated[bool, typer.Option(
-    "--dry-run", help="Check and apply every row, then write nothing.")]
+FromOption = Annotated[
+    str,
+    typer.Option(
+        "--from",
+        metavar="WHEN",
+        help="First day or moment to include (default: the start).",
+    ),
+]
+ToOption = Annotated[
+    str,
+    typer.Option(
+        "--to", metavar="WHEN", help="Last day or moment to include (default: now)."
+    ),
+]
+ExportFormatOption = Annotated[
+    ExportFormat,
+    typer.Option("--format", "-f", help="csv (what `import ledger` reads) or json."),
+]
+FileArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="FILE|-", help="A ledger CSV file, or - to read standard input."
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Check and apply every row, then write nothing.")
+]
 
 
 @export_app.command("ledger")
@@ -52,8 +71,9 @@ def export_ledger(
 
 
 @import_app.command("ledger")
-def import_ledger(ctx: typer.Context, file: FileArgument,
-                  dry_run: DryRunOption = False) -> None:
+def import_ledger(
+    ctx: typer.Context, file: FileArgument, dry_run: DryRunOption = False
+) -> None:
     """Load ledger rows: all checked first, then written in one transaction.
 
     Example: points import ledger ledger.csv --dry-run
@@ -71,7 +91,8 @@ def read_text(file: str) -> str:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except FileNotFoundError:
         raise InvalidInput(
-            f"no file {file}: give the path of a ledger CSV, or - for stdin") from None
+            f"no file {file}: give the path of a ledger CSV, or - for stdin"
+        ) from None
     except OSError as error:
         raise InvalidInput(f"cannot read {file}: {error.strerror}") from None
     try:
@@ -79,7 +100,8 @@ def read_text(file: str) -> str:
     except UnicodeDecodeError as error:
         raise InvalidInput(
             f"{file} is not UTF-8 text (byte {error.start}): save it as CSV UTF-8 and "
-            "import again") from None
+            "import again"
+        ) from None
 
 
 @contextmanager
@@ -102,16 +124,25 @@ def progress_bar():
 
 def summary(result: transfer.ImportResult, source: str) -> str:
     """One line saying what was (or would be) written."""
-    counts = (f"{counted(result.issues, 'issue')}, "
-              f"{counted(result.consumptions, 'consumption')} and "
-              f"{counted(result.voids, 'void')}")
-    created = (f"{counted(result.contacts_created, 'new contact')} and "
-               f"{counted(result.users_created, 'new user')}")
-    skipped = (f"; skipped {counted(result.skipped, 'row')} already imported (same ref)"
-               if result.skipped else "")
+    counts = (
+        f"{counted(result.issues, 'issue')}, "
+        f"{counted(result.consumptions, 'consumption')} and "
+        f"{counted(result.voids, 'void')}"
+    )
+    created = (
+        f"{counted(result.contacts_created, 'new contact')} and "
+        f"{counted(result.users_created, 'new user')}"
+    )
+    skipped = (
+        f"; skipped {counted(result.skipped, 'row')} already imported (same ref)"
+        if result.skipped
+        else ""
+    )
     if result.dry_run:
-        return (f"Dry run of {source}: would import {counts} with {created}{skipped}; "
-                "nothing was written.")
+        return (
+            f"Dry run of {source}: would import {counts} with {created}{skipped}; "
+            "nothing was written."
+        )
     return f"Imported {counts} from {source}, with {created}{skipped}."
 
 
