@@ -93,3 +93,13 @@ def emit(report, fmt) -> None:
         say(f"{report.title}: nothing to show." if report.title else "Nothing to show.")
         return
     render(report, fmt_value)
+
+
+def contact_label(contact) -> str:
+    """A contact as messages name it: Name <email>."""
+    return f"{contact['name']} <{contact['email']}>"
+
+
+def replayed(ref: str, detail: str) -> str:
+    """The message for a --ref repeat that wrote nothing."""
+    return f"Already recorded with --ref {ref} ({detail}); nothing written."

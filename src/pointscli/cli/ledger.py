@@ -11,6 +11,8 @@ from pointscli.cli.common import (
     NoteOption,
     RefOption,
     TypeOption,
+    contact_label,
+    replayed,
     say,
     store,
     when,
@@ -19,10 +21,6 @@ from pointscli.errors import NotFound
 
 # "-1" must reach the amount parser (and its clear refusal), not be taken for an option.
 NEGATIVE_OK = {"ignore_unknown_options": True}
-
-
-def contact_label(contact) -> str:
-    return f"{contact['name']} <{contact['email']}>"
 
 
 def find_or_create_contact(db, text: str, create: bool, name: str | None):
@@ -39,7 +37,7 @@ def replay_note(outcome, ref: str | None) -> str | None:
     if not outcome.replayed:
         return None
     numbers = ", ".join(f"#{n}" for n in outcome.entries)
-    return f"Already recorded with --ref {ref} (entry {numbers}); nothing written."
+    return replayed(ref, f"entry {numbers}")
 
 
 def issue(

@@ -20,7 +20,9 @@ from pointscli.cli.common import (
     NoteOption,
     RefOption,
     TypeOption,
+    contact_label,
     emit,
+    replayed,
     say,
     store,
     when,
@@ -71,10 +73,6 @@ AllOption = Annotated[bool, typer.Option("--all", help="Include archived ones.")
 NEGATIVE_OK = {"ignore_unknown_options": True}
 
 
-def contact_label(contact) -> str:
-    return f"{contact['name']} <{contact['email']}>"
-
-
 def emit_record(report, fmt) -> None:
     """One record: a JSON object rather than a list; tables and CSV as usual."""
     from pointscli import render
@@ -102,10 +100,6 @@ def parse_number(text: str, what: str) -> int:
 def day_of(text: str | None):
     """The local day a WHEN falls on (today and yesterday included), or None."""
     return clock.local_date(clock.to_stored(clock.parse_when(text))) if text else None
-
-
-def replayed(ref: str, detail: str) -> str:
-    return f"Already recorded with --ref {ref} ({detail}); nothing written."
 
 
 def money(minor: int, currency: str) -> str:
